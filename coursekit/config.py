@@ -1,0 +1,132 @@
+"""Where the data lives, quick mode, which device to use, and seeding.
+
+Nothing here is global state: every function reads the environment when it is called,
+so a notebook or a test can change ``COURSEKIT_DATA`` / ``COURSEKIT_QUICK`` at any time.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from platformdirs import user_cache_dir
+
+__all__ = ["data_dir", "cache_dir", "is_quick", "device", "seed_everything"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """Return the folder that holds the course's data sets.
+
+    Resolution order: the explicit ``path``, then ``$COURSEKIT_DATA``, then the user
+    cache dir (``cache_dir()``), where ``python -m coursekit data fetch NAME`` downloads.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        An explicit folder. It must exist.
+
+    Returns
+    -------
+    Path
+        An absolute path. The explicit path and ``$COURSEKIT_DATA`` must exist; the user
+        cache dir is returned even when it does not exist yet.
+
+    Examples
+    --------
+    >>> data_dir("/tmp").is_dir()
+    True
+    """
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.is_dir():
+            raise FileNotFoundError(f"data dir {str(p)!r} does not exist or is not a folder")
+        return p.resolve()
+    env = os.environ.get("COURSEKIT_DATA", "").strip()
+    if env:
+        p = Path(env).expanduser()
+        if not p.is_dir():
+            raise FileNotFoundError(
+                f"COURSEKIT_DATA={env!r} does not exist or is not a folder; "
+                "unset it to use the user cache dir, or point it at a copy of the course data"
+            )
+        return p.resolve()
+    return cache_dir()
+
+
+def cache_dir() -> Path:
+    """Return the user cache dir for downloads and derived caches (may not exist yet).
+
+    ``$COURSEKIT_CACHE`` overrides the platform default (e.g. ``~/.cache/coursekit``).
+    Derived caches are written here, never into the data dir, which may be read-only.
+    """
+    env = os.environ.get("COURSEKIT_CACHE", "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(user_cache_dir("coursekit", appauthor=False))
+
+
+def is_quick() -> bool:
+    """Return True when ``COURSEKIT_QUICK`` asks for quick mode (small data, few epochs).
+
+    Accepted values: 1/true/yes/on and 0/false/no/off (case-insensitive); unset means False.
+    """
+    raw = os.environ.get("COURSEKIT_QUICK", "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"COURSEKIT_QUICK must be one of 1/0/true/false/yes/no/on/off, got {raw!r}")
+
+
+def __getattr__(name: str):
+    # `config.QUICK` reads the environment at access time, so it is never stale
+    if name == "QUICK":
+        return is_quick()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """Return the device to compute on: CUDA when present, else CPU.
+
+    Parameters
+    ----------
+    prefer : {"cuda", "cpu"}, optional
+        Force a device. Asking for CUDA where there is none raises.
+    """
+    if prefer is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if prefer not in {"cuda", "cpu"}:
+        raise ValueError(f"prefer must be 'cuda', 'cpu' or None, got {prefer!r}")
+    if prefer == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("prefer='cuda' but torch.cuda.is_available() is False")
+    return torch.device(prefer)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python's, NumPy's and PyTorch's global RNGs, and return a seeded generator.
+
+    Notebooks call this once in their first cell so that seeded cells print the same
+    numbers on every run. Library code never uses the global RNGs it seeds here: it takes a
+    ``torch.Generator`` (the return value is one) or a seed.
+
+    Examples
+    --------
+    >>> g = seed_everything(0)
+    >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=torch.Generator().manual_seed(0)).item()
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- seeding the legacy global RNG is the point here
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,80 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import config
+
+
+def test_data_dir_explicit_path_wins(tmp_path, monkeypatch):
+    other = tmp_path / "env"
+    other.mkdir()
+    monkeypatch.setenv("COURSEKIT_DATA", str(other))
+    assert config.data_dir(tmp_path) == tmp_path.resolve()
+
+
+def test_data_dir_env_then_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path))
+    assert config.data_dir() == tmp_path.resolve()
+    monkeypatch.delenv("COURSEKIT_DATA")
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path / "cache"))
+    assert config.data_dir() == (tmp_path / "cache").resolve()
+
+
+def test_data_dir_missing_paths_raise(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        config.data_dir(tmp_path / "nope")
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path / "nope"))
+    with pytest.raises(FileNotFoundError, match="COURSEKIT_DATA"):
+        config.data_dir()
+
+
+def test_cache_dir_default_is_user_cache(monkeypatch):
+    monkeypatch.delenv("COURSEKIT_CACHE", raising=False)
+    assert "coursekit" in str(config.cache_dir())
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("on", True), ("0", False), ("no", False), ("", False)])
+def test_is_quick(monkeypatch, raw, expected):
+    monkeypatch.setenv("COURSEKIT_QUICK", raw)
+    assert config.is_quick() is expected
+    assert config.QUICK is expected
+
+
+def test_is_quick_unset_and_bad(monkeypatch):
+    monkeypatch.delenv("COURSEKIT_QUICK", raising=False)
+    assert config.is_quick() is False
+    monkeypatch.setenv("COURSEKIT_QUICK", "maybe")
+    with pytest.raises(ValueError, match="COURSEKIT_QUICK must be one of"):
+        config.is_quick()
+
+
+def test_device():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert config.device().type == expected
+    assert config.device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="prefer must be"):
+        config.device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            config.device("cuda")
+
+
+def test_seed_everything_reproduces_all_rngs():
+    g = config.seed_everything(123)
+    a = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())  # noqa: NPY002
+    g = config.seed_everything(123)
+    b = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())  # noqa: NPY002
+    assert a == b
+
+
+@pytest.mark.parametrize("bad", [1.5, "0", True, None])
+def test_seed_everything_rejects_non_int(bad):
+    with pytest.raises(TypeError, match="seed must be an int"):
+        config.seed_everything(bad)
+
+
+def test_seed_everything_rejects_out_of_range():
+    with pytest.raises(ValueError, match=r"\[0, 2\*\*32\)"):
+        config.seed_everything(-1)
