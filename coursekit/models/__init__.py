@@ -1,0 +1,4 @@
+"""Networks: small trainable ones and pretrained ones, one module each.
+
+Each module's public names are re-exported here.
+"""
