@@ -1,0 +1,48 @@
+"""``python -m coursekit student SRC... -o OUT``: write the learners' versions of the notebooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from coursekit.authoring import exercise_regions, make_student_notebook, read_notebook
+
+
+def notebook_paths(sources: list[str]) -> list[Path]:
+    """Expand folders to their ``*.ipynb`` (sorted); reject missing paths and non-notebooks."""
+    paths: list[Path] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            found = sorted(p.glob("*.ipynb"))
+            if not found:
+                raise FileNotFoundError(f"{src!r} holds no .ipynb notebook")
+            paths.extend(found)
+        elif p.is_file() and p.suffix == ".ipynb":
+            paths.append(p)
+        else:
+            raise FileNotFoundError(f"{src!r} is neither a notebook nor a folder of notebooks")
+    return paths
+
+
+def run(args) -> int:
+    out = Path(args.output)
+    paths = notebook_paths(args.sources)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        nb = read_notebook(path)
+        n = len(exercise_regions(nb))
+        target = out / path.name
+        if target.resolve() == path.resolve():
+            raise ValueError(f"refusing to overwrite the source notebook {str(path)!r}: choose another -o")
+        nbformat.write(make_student_notebook(nb), target)
+        print(f"{path.name}: {n} exercise(s) -> {target}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("student", help="write learner versions (solutions replaced by placeholders)")
+    p.add_argument("sources", nargs="+", help="notebooks or folders of notebooks")
+    p.add_argument("-o", "--output", required=True, help="output folder, e.g. build/student")
+    p.set_defaults(func=run)
