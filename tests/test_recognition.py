@@ -1,0 +1,205 @@
+"""FaceDatabase: enroll/remove/verify/identify against brute-force loops, save/load and damage."""
+
+import json
+import struct
+
+import pytest
+import torch
+
+from coursekit.recognition import FaceDatabase
+
+
+def _db(seed=0, people=6, per=(1, 3, 1, 2, 1, 1), dim=8):
+    g = torch.Generator().manual_seed(seed)
+    db = FaceDatabase()
+    gallery = {}
+    for i in range(people):
+        e = torch.randn(per[i], dim, generator=g)
+        db.enroll(f"p{i}", e)
+        gallery[f"p{i}"] = e
+    return db, gallery, g
+
+
+def _nearest_bruteforce(gallery, probe):
+    """One entry at a time: every person's smallest ‖probe − g‖."""
+    best = {}
+    for name, embs in gallery.items():
+        for e in embs:
+            d = float(torch.sqrt(((probe - e) ** 2).sum()))
+            best[name] = min(best.get(name, float("inf")), d)
+    return sorted(best.items(), key=lambda kv: kv[1])
+
+
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_top_k_and_identify_match_per_entry_loop(backend):
+    if backend == "faiss":
+        pytest.importorskip("faiss")
+    db, gallery, g = _db()
+    probes = torch.randn(5, 8, generator=g)
+    names, dist = db.top_k(probes, k=4, backend=backend)
+    assert dist.shape == (5, 4)
+    for i, p in enumerate(probes):
+        ref = _nearest_bruteforce(gallery, p)[:4]
+        assert names[i] == [n for n, _ in ref]
+        torch.testing.assert_close(dist[i], torch.tensor([d for _, d in ref]), rtol=1e-5, atol=1e-5)
+    thr = float(dist[:, 0].median())
+    got, gd = db.identify_batch(probes, thr, backend=backend)
+    for i, p in enumerate(probes):
+        name, d = _nearest_bruteforce(gallery, p)[0]
+        assert got[i] == (name if d <= thr else None)
+        assert db.identify(p, thr) == (got[i], pytest.approx(d, abs=1e-5))
+
+
+def test_distances_matrix_matches_loop():
+    db, gallery, g = _db(1)
+    probes = torch.randn(3, 8, generator=g)
+    d = db.distances(probes)
+    assert d.shape == (3, len(db))
+    for i, p in enumerate(probes):
+        ref = dict(_nearest_bruteforce(gallery, p))
+        for j, name in enumerate(db.names):
+            assert float(d[i, j]) == pytest.approx(ref[name], abs=1e-4)
+
+
+def test_exact_match_has_distance_zero_and_one_shot_rejection():
+    db = FaceDatabase()
+    db.enroll("ada", torch.tensor([1.0, 0.0, 0.0]))
+    db.enroll("bob", torch.tensor([0.0, 1.0, 0.0]))
+    assert db.identify(torch.tensor([1.0, 0.0, 0.0]), 0.1) == ("ada", 0.0)
+    assert db.identify(torch.tensor([0.0, 0.0, 5.0]), 1.0)[0] is None  # not recognized
+    assert db.verify(torch.tensor([0.0, 0.6, 0.0]), "bob", 0.4) == (True, pytest.approx(0.4))
+    assert db.verify(torch.tensor([0.0, 0.6, 0.0]), "ada", 0.4)[0] is False
+    # the boundary is inclusive: d <= threshold accepts
+    assert db.verify(torch.tensor([0.0, 0.5, 0.0]), "bob", 0.5)[0] is True
+
+
+def test_enroll_remove_names_len_and_reenroll_policy():
+    db, gallery, g = _db()
+    assert len(db) == 6 and db.names == [f"p{i}" for i in range(6)] and "p3" in db
+    assert db.embeddings.shape == (9, 8)
+    with pytest.raises(ValueError, match=r"'p1' is already enrolled; pass if_exists='append' or 'replace'"):
+        db.enroll("p1", torch.zeros(8))
+    db.enroll("p1", torch.zeros(8), if_exists="append")
+    assert db.embeddings.shape == (10, 8) and db.identify(torch.zeros(8), 1e-6) == ("p1", 0.0)
+    db.enroll("p1", torch.full((8,), 9.0), if_exists="replace")
+    assert db.embeddings.shape == (7, 8) and db.names[-1] == "p1"  # re-added at the end
+    assert db.identify(torch.zeros(8), 1e-6)[0] is None
+    db.remove("p3")
+    assert "p3" not in db and len(db) == 5 and db.embeddings.shape == (5, 8)
+    # the remaining owners still point at the right people
+    for name in ("p0", "p2", "p4", "p5"):
+        assert db.identify(gallery[name][0], 1e-4) == (name, pytest.approx(0.0, abs=1e-4))
+    with pytest.raises(ValueError, match=r"'p3' is not enrolled; enrolled: \['p0'"):
+        db.remove("p3")
+    with pytest.raises(ValueError, match="'nobody' is not enrolled"):
+        db.verify(torch.zeros(8), "nobody", 1.0)
+
+
+def test_enroll_many_groups_rows_by_name():
+    db = FaceDatabase()
+    db.enroll_many(["a", "b", "a"], torch.tensor([[0.0, 0.0], [5.0, 5.0], [1.0, 0.0]]))
+    assert db.names == ["a", "b"]
+    assert db.top_k(torch.tensor([[0.9, 0.0]]), k=2)[0] == [["a", "b"]]
+    with pytest.raises(ValueError, match="names must be a sequence of 2 names"):
+        db.enroll_many(["c"], torch.zeros(2, 2))
+
+
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (lambda db: db.enroll("", torch.zeros(8)), ValueError, "name must be a non-empty str, got ''"),
+        (lambda db: db.enroll("x", torch.zeros(4)), ValueError, r"dimension D=8 like the database, got 4"),
+        (lambda db: db.enroll("x", torch.tensor([float("nan")] * 8)), ValueError, "NaN or inf"),
+        (lambda db: db.enroll("x", torch.zeros(8, dtype=torch.int64)), TypeError, "floating point"),
+        (lambda db: db.enroll("x", [0.0] * 8), TypeError, "must be a torch.Tensor, got list"),
+        (lambda db: db.enroll("x", torch.zeros(0, 8)), ValueError, r"\(D,\) or \(N, D\) with N >= 1"),
+        (lambda db: db.enroll("x", torch.zeros(8), if_exists="merge"), ValueError, "if_exists must be"),
+        (lambda db: db.identify(torch.zeros(3)[None].expand(2, 3), 1.0), ValueError, "use identify_batch"),
+        (lambda db: db.identify(torch.zeros(8), -1.0), ValueError, "threshold must be a distance >= 0"),
+        (lambda db: db.identify(torch.zeros(8), "0.5"), TypeError, "threshold must be a number"),
+        (lambda db: db.verify(torch.zeros(2, 8), "p0", 1.0), ValueError, r"one embedding of shape \(D,\)"),
+        (lambda db: db.top_k(torch.zeros(8), k=7), ValueError, r"k must be an int in \[1, 6\]"),
+        (lambda db: db.top_k(torch.zeros(8), backend="annoy"), ValueError, "backend must be"),
+        (lambda db: db.verify(torch.zeros(8), 3, 1.0), TypeError, "name must be a str"),
+    ],
+)
+def test_bad_input(call, exc, match):
+    db, _, _ = _db()
+    with pytest.raises(exc, match=match):
+        call(db)
+
+
+def test_empty_database():
+    db = FaceDatabase()
+    with pytest.raises(ValueError, match="the database is empty: enroll someone first"):
+        db.identify(torch.zeros(4), 1.0)
+    with pytest.raises(ValueError, match="nothing to save"):
+        db.save("/tmp/never.safetensors")
+    with pytest.raises(ValueError, match="dim must be a positive int"):
+        FaceDatabase(dim=0)
+
+
+def test_save_load_round_trip(tmp_path):
+    db, _, g = _db()
+    path = db.save(tmp_path / "db.safetensors")
+    assert [p.name for p in tmp_path.iterdir()] == ["db.safetensors"]  # no temp file left
+    back = FaceDatabase.load(path)
+    assert back.names == db.names and torch.equal(back.embeddings, db.embeddings)
+    probes = torch.randn(4, 8, generator=g)
+    assert back.top_k(probes, 3)[0] == db.top_k(probes, 3)[0]
+    assert b"pickle" not in path.read_bytes() and path.read_bytes()[8:9] == b"{"  # safetensors JSON header
+
+
+def _rewrite(path, edit_meta=None, tensors=None):
+    """Re-save the file with edited metadata/tensors (as a tamperer would, without the checksum)."""
+    from safetensors.torch import load, save
+
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    meta = json.loads(json.loads(data[8:8 + n])["__metadata__"]["coursekit"])
+    t = load(data)
+    if edit_meta:
+        edit_meta(meta)
+    if tensors:
+        tensors(t)
+    path.write_bytes(save(t, metadata={"coursekit": json.dumps(meta)}))
+
+
+@pytest.mark.parametrize(
+    "damage,match",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:-20]), "corrupted or truncated"),
+        (lambda p: p.write_bytes(b"\x00" * 3), "corrupted or truncated"),
+        (lambda p: p.write_bytes(b"not a database at all, just text"), "corrupted or truncated"),
+        (lambda p: _rewrite(p, lambda m: m["names"].pop()), "every embedding to one of the 5 names"),
+        (lambda p: _rewrite(p, lambda m: m["names"].__setitem__(1, "p0")), "distinct non-empty"),
+        (lambda p: _rewrite(p, lambda m: m["names"].__setitem__(1, "mallory")), "checksum mismatch"),
+        (lambda p: _rewrite(p, lambda m: m.__setitem__("format", "other")), "unknown format 'other'"),
+        (lambda p: _rewrite(p, tensors=lambda t: t["embeddings"].mul_(2)), "checksum mismatch"),
+        (lambda p: _rewrite(p, tensors=lambda t: t.__setitem__("owner", t["owner"][:-1])), r"owner must be int64 of shape \(9,\)"),
+        (lambda p: _rewrite(p, tensors=lambda t: t.__setitem__("embeddings", t["embeddings"].double())), "float32"),
+        (lambda p: _rewrite(p, tensors=lambda t: t.__setitem__("owner", t["owner"] + 1)), "each used"),
+    ],
+)
+def test_damaged_files_load_nothing(tmp_path, damage, match):
+    db, _, _ = _db()
+    path = db.save(tmp_path / "db.safetensors")
+    damage(path)
+    with pytest.raises(ValueError, match=match):
+        FaceDatabase.load(path)
+
+
+def test_load_missing_file_and_save_into_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no FaceDatabase file"):
+        FaceDatabase.load(tmp_path / "nope.safetensors")
+    db, _, _ = _db()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        db.save(tmp_path / "missing" / "db.safetensors")
+
+
+def test_save_overwrites_atomically(tmp_path):
+    db, _, _ = _db()
+    path = db.save(tmp_path / "db.safetensors")
+    db.remove("p0")
+    db.save(path)
+    assert FaceDatabase.load(path).names == db.names
