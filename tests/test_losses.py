@@ -1,0 +1,391 @@
+"""coursekit.losses against brute-force NumPy loops, the post's dense code, and its own properties."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from torch.autograd import gradcheck
+
+from coursekit import losses
+from coursekit.losses import (
+    anchor_negative_mask,
+    anchor_positive_mask,
+    batch_all_triplet_loss,
+    batch_hard_triplet_loss,
+    contrastive_loss,
+    pairwise_distances,
+    triplet_loss,
+    valid_triplet_mask,
+)
+
+DTYPES = [torch.float32, torch.float64]
+
+
+# ----------------------------------------------------------------------------- references
+def _dist_bruteforce(e, squared):
+    e = np.asarray(e, dtype=np.float64)
+    d = np.zeros((len(e), len(e)))
+    for i in range(len(e)):
+        for j in range(len(e)):
+            d[i, j] = np.sum((e[i] - e[j]) ** 2)
+    return d if squared else np.sqrt(d)
+
+
+def _batch_all_bruteforce(labels, e, margin, squared):
+    d = _dist_bruteforce(e, squared)
+    total, n_pos, n_valid = 0.0, 0, 0
+    for a in range(len(labels)):
+        for p in range(len(labels)):
+            for n in range(len(labels)):
+                if a == p or labels[a] != labels[p] or labels[a] == labels[n]:
+                    continue
+                n_valid += 1
+                t = max(d[a, p] - d[a, n] + margin, 0.0)
+                total += t
+                n_pos += t > 1e-16
+    return total / (n_pos + 1e-16), n_pos / (n_valid + 1e-16)
+
+
+def _batch_hard_bruteforce(labels, e, margin, squared):
+    d = _dist_bruteforce(e, squared)
+    out = []
+    for a in range(len(labels)):
+        pos = [d[a, p] for p in range(len(labels)) if p != a and labels[p] == labels[a]]
+        neg = [d[a, n] for n in range(len(labels)) if labels[n] != labels[a]]
+        out.append(max(max(pos, default=0.0) - min(neg) + margin, 0.0))
+    return float(np.mean(out))
+
+
+def _batch_all_dense_post(labels, e, margin, squared):
+    """The post's TensorFlow code, line by line in PyTorch: the (B, B, B) version."""
+    d = losses._pairwise_distances(e, squared)
+    t = d[:, :, None] - d[:, None, :] + margin
+    t = valid_triplet_mask(labels).to(e.dtype) * t
+    t = torch.relu(t)
+    n_pos = (t > 1e-16).to(e.dtype).sum()
+    n_valid = valid_triplet_mask(labels).to(e.dtype).sum()
+    return t.sum() / (n_pos + 1e-16), n_pos / (n_valid + 1e-16)
+
+
+def _batch(b=12, d=5, n_classes=3, dtype=torch.float64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(b) % n_classes
+    labels = labels[torch.randperm(b, generator=g)]
+    return labels, torch.randn(b, d, generator=g, dtype=dtype)
+
+
+def _tol(dtype):
+    return {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-10}
+
+
+# ----------------------------------------------------------------------------- distances
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("squared", [False, True])
+def test_pairwise_distances_match_loops(dtype, squared):
+    _, e = _batch(9, 4, dtype=dtype)
+    got = pairwise_distances(e, squared=squared)
+    assert got.dtype == dtype and got.shape == (9, 9)
+    np.testing.assert_allclose(got.numpy(), _dist_bruteforce(e.numpy(), squared), **_tol(dtype))
+    assert (got.diagonal() == 0).all()
+
+
+def test_pairwise_distances_hand_computed():
+    e = torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    expected = torch.tensor([[0.0, 5.0, 1.0], [5.0, 0.0, 18**0.5], [1.0, 18**0.5, 0.0]])
+    torch.testing.assert_close(pairwise_distances(e), expected)
+    torch.testing.assert_close(pairwise_distances(e, squared=True), expected**2)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_pairwise_distances_diagonal_exactly_zero_for_large_norms(squared):
+    e = torch.randn(16, 128, generator=torch.Generator().manual_seed(1)) * 100
+    assert (pairwise_distances(e, squared=squared).diagonal() == 0).all()
+
+
+def test_pairwise_distances_gradcheck():
+    _, e = _batch(6, 3)
+    assert gradcheck(pairwise_distances, (e.requires_grad_(),))
+    assert gradcheck(lambda x: pairwise_distances(x, squared=True), (e,))
+
+
+def test_pairwise_distances_duplicates_give_finite_gradients():
+    e = torch.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]], requires_grad=True)
+    d = pairwise_distances(e)
+    assert d[0, 1] == 0
+    d.sum().backward()
+    assert torch.isfinite(e.grad).all()
+    # the naive sqrt would give NaN here: this is what the mask protects against
+    x = torch.tensor([[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
+    ((x[:, None] - x[None]).pow(2).sum(-1).sqrt()).sum().backward()
+    assert torch.isnan(x.grad).any()
+
+
+# ----------------------------------------------------------------------------- masks
+def test_masks_match_loops():
+    labels = torch.tensor([0, 1, 0, 2, 1, 0])
+    y = labels.tolist()
+    b = len(y)
+    ap = [[i != j and y[i] == y[j] for j in range(b)] for i in range(b)]
+    an = [[y[i] != y[j] for j in range(b)] for i in range(b)]
+    valid = [[[i != j and i != k and j != k and y[i] == y[j] != y[k] for k in range(b)]
+              for j in range(b)] for i in range(b)]
+    assert anchor_positive_mask(labels).tolist() == ap
+    assert anchor_negative_mask(labels).tolist() == an
+    assert valid_triplet_mask(labels).tolist() == valid
+    assert valid_triplet_mask(labels).dtype == torch.bool
+
+
+# ----------------------------------------------------------------------------- batch losses
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("margin", [0.0, 0.5, 3.0])
+def test_batch_all_matches_triple_loop(dtype, squared, margin):
+    labels, e = _batch(11, 4, n_classes=4, dtype=dtype)
+    loss, frac = batch_all_triplet_loss(labels, e, margin, squared=squared)
+    ref_loss, ref_frac = _batch_all_bruteforce(labels.tolist(), e.numpy(), margin, squared)
+    assert loss.dtype == dtype and loss.shape == () and frac.shape == ()
+    np.testing.assert_allclose(loss.item(), ref_loss, **_tol(dtype))
+    np.testing.assert_allclose(frac.item(), ref_frac, **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("margin", [0.0, 0.5, 3.0])
+def test_batch_hard_matches_loop(dtype, squared, margin):
+    labels, e = _batch(11, 4, n_classes=4, dtype=dtype)
+    loss = batch_hard_triplet_loss(labels, e, margin, squared=squared)
+    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), margin, squared)
+    assert loss.dtype == dtype and loss.shape == ()
+    np.testing.assert_allclose(loss.item(), ref, **_tol(dtype))
+
+
+def test_batch_hard_anchor_without_positive_uses_zero_like_the_post():
+    labels = torch.tensor([0, 0, 1, 2])  # anchors 2 and 3 have no positive
+    e = torch.tensor([[0.0], [1.0], [0.5], [3.0]])
+    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, False)
+    assert batch_hard_triplet_loss(labels, e, 1.0).item() == pytest.approx(ref)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_all_gradient_matches_dense_post_version(squared):
+    labels, e = _batch(12, 5, n_classes=3)
+    e1, e2 = e.clone().requires_grad_(), e.clone().requires_grad_()
+    loss, frac = batch_all_triplet_loss(labels, e1, 0.7, squared=squared)
+    ref_loss, ref_frac = _batch_all_dense_post(labels, e2, 0.7, squared)
+    (loss * 1.5).backward()
+    (ref_loss * 1.5).backward()
+    torch.testing.assert_close(loss, ref_loss)
+    torch.testing.assert_close(frac, ref_frac)
+    torch.testing.assert_close(e1.grad, e2.grad)
+    assert not frac.requires_grad
+
+
+def test_batch_all_unbalanced_classes():
+    # one big class: many positive slots per anchor; singletons have none
+    labels = torch.tensor([0] * 9 + [1, 2, 3, 3])
+    e = torch.randn(13, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    ref = _batch_all_bruteforce(labels.tolist(), e.numpy(), 1.0, False)
+    got = batch_all_triplet_loss(labels, e, 1.0)
+    np.testing.assert_allclose([got[0].item(), got[1].item()], ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("fn", ["all", "hard"])
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_losses_gradcheck(fn, squared):
+    labels, e = _batch(8, 3, n_classes=3, seed=5)
+    e.requires_grad_()
+    if fn == "all":
+        f = lambda x: batch_all_triplet_loss(labels, x, 0.5, squared=squared)[0]  # noqa: E731
+    else:
+        f = lambda x: batch_hard_triplet_loss(labels, x, 0.5, squared=squared)  # noqa: E731
+    assert gradcheck(f, (e,))
+
+
+def test_no_positive_triplet_gives_zero_not_nan():
+    labels = torch.tensor([0, 0, 1, 1])
+    e = torch.tensor([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]], requires_grad=True)
+    loss, frac = batch_all_triplet_loss(labels, e, 0.5)
+    assert loss.item() == 0.0 and frac.item() == 0.0
+    loss.backward()
+    assert torch.equal(e.grad, torch.zeros_like(e))
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_duplicate_embeddings_give_finite_gradients(squared):
+    labels = torch.tensor([0, 0, 1, 1, 2])
+    # rows 0 and 1 coincide, row 2 is 0.1 away: losses are active through zero distances
+    e = torch.tensor([[1.0, 0.0]] * 2 + [[1.0, 0.1]] + [[0.0, 1.0]] * 2, requires_grad=True)
+    for loss in (
+        batch_all_triplet_loss(labels, e, 0.2, squared=squared)[0],
+        batch_hard_triplet_loss(labels, e, 0.2, squared=squared),
+        triplet_loss(e[:2], e[1:3], e[2:4], 0.2, squared=squared),
+        contrastive_loss(e[:2], e[1:3], torch.tensor([True, False]), 1.0),
+    ):
+        e.grad = None
+        loss.backward()
+        assert torch.isfinite(e.grad).all()
+        assert e.grad.abs().sum() > 0  # not finite by being cut off
+
+
+@pytest.mark.slow
+def test_batch_all_b2048_d128_runs_forward_and_backward():
+    labels = torch.arange(512).repeat_interleave(4)
+    e = torch.nn.functional.normalize(torch.randn(2048, 128, generator=torch.Generator().manual_seed(0)), dim=1)
+    e.requires_grad_()
+    loss, frac = batch_all_triplet_loss(labels, e, 0.2)
+    loss.backward()
+    assert torch.isfinite(e.grad).all() and 0 < frac.item() <= 1
+
+
+# ----------------------------------------------------------------------------- explicit triplets / pairs
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_triplet_loss_matches_loop(dtype, squared, reduction):
+    g = torch.Generator().manual_seed(2)
+    a, p, n = (torch.randn(7, 3, generator=g, dtype=dtype) for _ in range(3))
+    ref = []
+    for i in range(7):
+        d_ap = np.sum((a[i].numpy() - p[i].numpy()) ** 2)
+        d_an = np.sum((a[i].numpy() - n[i].numpy()) ** 2)
+        if not squared:
+            d_ap, d_an = np.sqrt(d_ap), np.sqrt(d_an)
+        ref.append(max(d_ap - d_an + 0.8, 0.0))
+    ref = {"mean": np.mean(ref), "sum": np.sum(ref), "none": np.array(ref)}[reduction]
+    got = triplet_loss(a, p, n, 0.8, reduction=reduction, squared=squared)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got.numpy(), ref, **_tol(dtype))
+
+
+def test_triplet_loss_hand_computed():
+    a, p, n = torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.5]])
+    assert triplet_loss(a, p, n, 0.2).item() == pytest.approx(1.0 - 0.25 + 0.2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_contrastive_loss_matches_loop(dtype):
+    g = torch.Generator().manual_seed(4)
+    x1, x2 = torch.randn(8, 3, generator=g, dtype=dtype), torch.randn(8, 3, generator=g, dtype=dtype)
+    same = torch.tensor([True, False] * 4)
+    ref = []
+    for i in range(8):
+        d = np.sqrt(np.sum((x1[i].numpy() - x2[i].numpy()) ** 2))
+        ref.append(0.5 * d**2 if same[i] else 0.5 * max(2.0 - d, 0.0) ** 2)
+    got = contrastive_loss(x1, x2, same, 2.0, reduction="none")
+    np.testing.assert_allclose(got.numpy(), ref, **_tol(dtype))
+    assert contrastive_loss(x1, x2, same, 2.0).item() == pytest.approx(np.mean(ref), rel=1e-6)
+
+
+def test_explicit_losses_gradcheck():
+    g = torch.Generator().manual_seed(6)
+    a, p, n = (torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    assert gradcheck(lambda a, p, n: triplet_loss(a, p, n, 1.0, squared=False), (a, p, n))
+    same = torch.tensor([True, False, True, False])
+    assert gradcheck(lambda x, y: contrastive_loss(x, y, same, 5.0), (a, p))
+
+
+# ----------------------------------------------------------------------------- properties
+@st.composite
+def batches(draw):
+    b = draw(st.integers(3, 10))
+    d = draw(st.integers(1, 4))
+    labels = draw(st.lists(st.integers(0, 3), min_size=b, max_size=b))
+    assume(len(set(labels)) >= 2)
+    e = draw(arrays(np.float64, (b, d), elements=st.floats(-3, 3, allow_nan=False)))
+    return torch.tensor(labels), torch.from_numpy(e)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches(), st.floats(0, 2), st.booleans(), st.randoms(use_true_random=False))
+def test_batch_losses_permutation_invariant_and_non_negative(batch, margin, squared, rnd):
+    labels, e = batch
+    perm = list(range(len(labels)))
+    rnd.shuffle(perm)
+    perm = torch.tensor(perm)
+    for f in (lambda y, x: batch_all_triplet_loss(y, x, margin, squared=squared),
+              lambda y, x: (batch_hard_triplet_loss(y, x, margin, squared=squared),)):
+        a, b = f(labels, e), f(labels[perm], e[perm])
+        for u, v in zip(a, b, strict=True):
+            assert u.item() >= 0
+            assert u.item() == pytest.approx(v.item(), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches(), st.floats(0, 2), st.floats(0, 2), st.booleans())
+def test_losses_monotone_in_margin(batch, m1, m2, squared):
+    labels, e = batch
+    lo, hi = min(m1, m2), max(m1, m2)
+    tol = 1e-9
+    assert batch_hard_triplet_loss(labels, e, lo, squared) <= batch_hard_triplet_loss(labels, e, hi, squared) + tol
+    (l_lo, f_lo), (l_hi, f_hi) = (batch_all_triplet_loss(labels, e, m, squared) for m in (lo, hi))
+    # the mean over *positive* triplets is not monotone (new, barely positive triplets join the
+    # average); the fraction and the mean over all valid triplets (loss × fraction) are
+    assert f_lo <= f_hi + tol
+    assert l_lo * f_lo <= l_hi * f_hi + tol
+    x, y = e[:-1], e[1:]
+    assert triplet_loss(x, y, e[:-1].flip(0), lo) <= triplet_loss(x, y, e[:-1].flip(0), hi) + tol
+    diff = torch.zeros(len(x), dtype=torch.bool)
+    assert contrastive_loss(x, y, diff, lo) <= contrastive_loss(x, y, diff, hi) + tol
+
+
+def test_batch_all_mean_over_positives_is_not_monotone_in_margin():
+    # the counter-example behind the comment above: one triplet at 1.0, then a second joins at 0.01
+    labels = torch.tensor([0, 0, 1])
+    e = torch.tensor([[0.0], [1.0], [1.005]], dtype=torch.float64)
+    l1, _ = batch_all_triplet_loss(labels, e, 0.0)  # triplets at 0.995 and −0.005
+    l2, _ = batch_all_triplet_loss(labels, e, 0.01)  # 1.005 and 0.005
+    assert l1.item() == pytest.approx(0.995) and l2.item() == pytest.approx(0.505)
+
+
+# ----------------------------------------------------------------------------- bad input
+GOOD_Y, GOOD_E = torch.tensor([0, 0, 1, 1]), torch.randn(4, 3)
+
+
+@pytest.mark.parametrize("fn", [batch_all_triplet_loss, batch_hard_triplet_loss])
+@pytest.mark.parametrize(
+    ("labels", "emb", "margin", "err", "match"),
+    [
+        (torch.tensor([0, 0, 1]), GOOD_E, 0.2, ValueError, r"labels has 3 entries but embeddings has 4 rows"),
+        (GOOD_Y, torch.randn(4), 0.2, ValueError, r"embeddings must have shape \(B, D\), got \(4,\)"),
+        (GOOD_Y, torch.randn(4, 3, 2), 0.2, ValueError, r"embeddings must have shape \(B, D\), got \(4, 3, 2\)"),
+        (GOOD_Y.float(), GOOD_E, 0.2, TypeError, r"labels must be an integer tensor.*float32"),
+        (torch.tensor([0]), torch.randn(1, 3), 0.2, ValueError, r"at least 2 rows"),
+        (GOOD_Y, GOOD_E, -0.1, ValueError, r"margin must be a finite number >= 0, got -0.1"),
+        (GOOD_Y, GOOD_E, float("nan"), ValueError, r"margin must be a finite number"),
+        (GOOD_Y, GOOD_E, "0.2", TypeError, r"margin must be a real number, got str"),
+        (torch.tensor([3, 3, 3, 3]), GOOD_E, 0.2, ValueError, r"at least two classes.*only class 3"),
+        (GOOD_Y, GOOD_E.int(), 0.2, TypeError, r"embeddings must be a floating-point tensor"),
+        (GOOD_Y, torch.tensor([[0.0], [float("nan")], [1.0], [2.0]]), 0.2, ValueError, r"NaN"),
+        ([0, 0, 1, 1], GOOD_E, 0.2, TypeError, r"labels must be a torch.Tensor"),
+        (GOOD_Y, GOOD_E.numpy(), 0.2, TypeError, r"embeddings must be a torch.Tensor"),
+    ],
+)
+def test_batch_losses_reject_bad_input(fn, labels, emb, margin, err, match):
+    with pytest.raises(err, match=match):
+        fn(labels, emb, margin)
+
+
+def test_other_functions_reject_bad_input():
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(B, D\)"):
+        pairwise_distances(torch.randn(3))
+    with pytest.raises(ValueError, match=r"labels must have shape \(B,\), got \(2, 2\)"):
+        anchor_positive_mask(torch.zeros(2, 2, dtype=torch.int64))
+    with pytest.raises(TypeError, match=r"integer tensor"):
+        valid_triplet_mask(torch.tensor([0.0, 1.0]))
+    a = torch.randn(3, 2)
+    with pytest.raises(ValueError, match=r"same shape \(N, D\)"):
+        triplet_loss(a, a, torch.randn(4, 2), 0.2)
+    with pytest.raises(ValueError, match=r"anchor must have shape \(B, D\)"):
+        triplet_loss(torch.randn(4), a, a, 0.2)
+    with pytest.raises(ValueError, match=r"reduction must be 'mean', 'sum' or 'none', got 'max'"):
+        triplet_loss(a, a, a, 0.2, reduction="max")
+    with pytest.raises(ValueError, match=r"margin must be a finite number >= 0"):
+        contrastive_loss(a, a, torch.ones(3, dtype=torch.bool), -1.0)
+    with pytest.raises(TypeError, match=r"is_same must be a bool tensor"):
+        contrastive_loss(a, a, torch.ones(3), 1.0)
+    with pytest.raises(ValueError, match=r"is_same must have shape \(3,\), got \(2,\)"):
+        contrastive_loss(a, a, torch.ones(2, dtype=torch.bool), 1.0)
+    with pytest.raises(ValueError, match=r"labels are on"):
+        batch_all_triplet_loss(GOOD_Y.to("meta"), GOOD_E, 0.2)
