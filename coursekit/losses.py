@@ -13,7 +13,6 @@ import math
 from numbers import Real
 
 import torch
-import torch.nn.functional as F
 
 __all__ = [
     "pairwise_distances",
