@@ -1,7 +1,7 @@
 """Looking inside a CNN (Zeiler & Fergus 2014): what each unit sees and what it responds to.
 
-- ``receptive_field``: receptive-field arithmetic (size, jump, start per layer) and its
-  measurement by back-propagation through any network;
+- ``receptive_field``: receptive-field arithmetic (size, jump, start per layer);
+- ``backprojection``: the same fields measured by back-propagation through any network;
 - ``hooks``: the output of any named layer (forward hooks, removed after use), feature maps;
 - ``topk``: the k data-set images that most activate each unit, in one streaming pass;
 - ``patches``: the image patch behind each of those activations, cut with the receptive field;
@@ -10,6 +10,7 @@
 Drawing lives in ``coursekit.plotting.visualize``.
 """
 
+from .backprojection import measure_receptive_field, receptive_field_by_gradient
 from .hooks import feature_maps, get_layer, layer_activations
 from .maximize import maximize_activation
 from .patches import Patches, crop_box, crop_patches
@@ -19,7 +20,6 @@ from .receptive_field import (
     format_receptive_fields,
     layer_specs,
     receptive_field,
-    receptive_field_by_gradient,
     receptive_fields,
 )
 from .topk import TopActivations, top_k_activations
@@ -37,6 +37,7 @@ __all__ = [
     "layer_activations",
     "layer_specs",
     "maximize_activation",
+    "measure_receptive_field",
     "receptive_field",
     "receptive_field_by_gradient",
     "receptive_fields",

@@ -13,22 +13,16 @@ starting from the image itself (n_in = image size, j = 1, r = 1, c = 0). Unit i 
 then sees input rows [c + i·j − (r − 1)/2, c + i·j + (r − 1)/2], partly outside the image near
 the borders. Each quantity is kept per axis, (height, width).
 
-``receptive_field_by_gradient`` measures the same box on any ``nn.Module`` (residual nets
-included) by back-propagating from one unit through a copy of the net whose max pools are
-average pools and whose weights are positive, so every path carries a non-zero gradient.
+``coursekit.visualize.backprojection`` measures the same boxes on any ``nn.Module``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import torch
 from torch import nn
-
-from .hooks import layer_activations
 
 __all__ = [
     "LayerSpec",
@@ -36,7 +30,6 @@ __all__ = [
     "layer_specs",
     "receptive_fields",
     "receptive_field",
-    "receptive_field_by_gradient",
     "format_receptive_fields",
 ]
 
@@ -116,7 +109,7 @@ def layer_specs(model: nn.Module) -> list[LayerSpec]:
     Walks ``model.named_modules()`` in registration order, which is the execution order for an
     ``nn.Sequential`` (or a module that calls its children in the order it defines them, like
     torchvision's VGG). Stops at the first layer after which there is no spatial map
-    (adaptive pooling, flatten, linear). For residual nets use ``receptive_field_by_gradient``.
+    (adaptive pooling, flatten, linear). For residual nets use ``measure_receptive_field``.
 
     Examples
     --------
@@ -152,7 +145,7 @@ def layer_specs(model: nn.Module) -> list[LayerSpec]:
             raise TypeError(
                 f"layer {name!r} is a {type(module).__name__}, whose geometry is unknown: expected "
                 "Conv2d, MaxPool2d, AvgPool2d or a pointwise layer; pass a list of LayerSpec, or "
-                "use receptive_field_by_gradient for this model"
+                "use measure_receptive_field for this model"
             )
     return specs
 
@@ -252,70 +245,3 @@ def format_receptive_fields(fields: Sequence[ReceptiveField], *, skip_pointwise:
         start = f"{rf.start[0]:g}" if rf.start[0] == rf.start[1] else f"{rf.start[0]:g},{rf.start[1]:g}"
         lines.append(f"{rf.name:>14} {out:>9} {jump:>5} {f'{rf.size[0]}x{rf.size[1]}':>9} {start:>6}")
     return "\n".join(lines)
-
-
-def _positive_copy(model: nn.Module) -> nn.Module:
-    net = copy.deepcopy(model).double().eval()
-    for parent in net.modules():  # max pools -> average pools: every pixel gets a gradient
-        for child_name, child in parent.named_children():
-            if isinstance(child, nn.MaxPool2d):
-                if _pair(child.dilation, "dilation", 1) != (1, 1):
-                    raise ValueError("receptive_field_by_gradient cannot replace a dilated max pool")
-                setattr(parent, child_name, nn.AvgPool2d(
-                    child.kernel_size, child.stride, child.padding, child.ceil_mode))
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.dim() >= 2:  # conv/linear weights: positive, averaging so values stay O(1)
-                p.fill_(1.0 / (p[0].numel()))
-            else:  # scales and biases: positive, so no ReLU ever cuts a path
-                p.abs_()
-        for name, b in net.named_buffers():
-            if not b.is_floating_point():
-                continue
-            if name.endswith("running_mean"):
-                b.zero_()
-            elif name.endswith("running_var"):
-                b.fill_(1.0)
-            else:
-                b.abs_()
-    return net
-
-
-def receptive_field_by_gradient(
-    model: nn.Module, layer: str, input_size: int | Pair, unit: Pair | None = None, *, in_channels: int = 3
-) -> tuple[int, int, int, int]:
-    """Box of input pixels with a non-zero gradient of one unit of ``layer``, measured.
-
-    Back-propagates the sum over channels of ``layer``'s output at ``unit`` = (row, col)
-    (default: the central unit) to an all-ones image of size ``input_size``, through a float64
-    copy of ``model`` whose max pools are average pools and whose parameters are positive.
-    The box is clipped by the image borders, so use an input larger than the field.
-
-    Returns
-    -------
-    (top, left, bottom, right), bottom/right exclusive, in input pixels.
-
-    Examples
-    --------
-    >>> receptive_field_by_gradient(nn.Sequential(nn.Conv2d(3, 2, 3), nn.Conv2d(2, 2, 3)), "1", 9)
-    (2, 2, 7, 7)
-    """
-    h, w = _pair(input_size, "input_size", 1)
-    net = _positive_copy(model)
-    param = next(net.parameters(), None)
-    x = torch.ones(1, in_channels, h, w, dtype=torch.float64,
-                   device=None if param is None else param.device, requires_grad=True)
-    with torch.enable_grad():
-        act = layer_activations(net, x, [layer], detach=False)[layer]
-        if act.dim() != 4:
-            raise ValueError(f"layer {layer!r} output must be (N, C, H, W), got {tuple(act.shape)}")
-        row, col = unit if unit is not None else (act.shape[2] // 2, act.shape[3] // 2)
-        if not (0 <= row < act.shape[2] and 0 <= col < act.shape[3]):
-            raise ValueError(f"unit must lie in the {act.shape[2]}x{act.shape[3]} map of "
-                             f"layer {layer!r}, got {(row, col)}")
-        (grad,) = torch.autograd.grad(act[0, :, row, col].sum(), x)
-    rows = grad[0].abs().sum(0).sum(1).nonzero().flatten()
-    cols = grad[0].abs().sum(0).sum(0).nonzero().flatten()
-    if rows.numel() == 0:
-        raise ValueError(f"no input pixel reaches unit {(row, col)} of layer {layer!r}")
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
