@@ -2,3 +2,8 @@
 
 Each module's public names are re-exported here.
 """
+
+from .siamese import SiameseHead as SiameseHead  # noqa: E402
+from .siamese import SiameseNetwork as SiameseNetwork  # noqa: E402
+from .siamese import pair_features as pair_features  # noqa: E402
+from .siamese import train_siamese_head as train_siamese_head  # noqa: E402
