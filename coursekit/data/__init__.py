@@ -2,10 +2,16 @@
 
 from ._common import DataNotFoundError, ImageSet
 from .faces import LFWPairs, load_lfw_pairs, load_lfw_people, load_olivetti, load_orl, load_yale
+from .images import CONTENT_IMAGES, STYLE_IMAGES, content_image, generated_texture, style_image
 from .omniglot import OneShotRun, load_omniglot, load_omniglot_runs
+from .registry import DATASETS
+from .text import TextSet, load_mr_polarity
 
 __all__ = [
     "DataNotFoundError", "ImageSet",
     "LFWPairs", "load_lfw_pairs", "load_lfw_people", "load_olivetti", "load_orl", "load_yale",
     "OneShotRun", "load_omniglot", "load_omniglot_runs",
+    "TextSet", "load_mr_polarity",
+    "CONTENT_IMAGES", "STYLE_IMAGES", "content_image", "style_image", "generated_texture",
+    "DATASETS",
 ]

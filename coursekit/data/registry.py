@@ -1,0 +1,165 @@
+"""The course's data sets: what each is, where it comes from, whether it is here, and how to fetch it.
+
+``DATASETS`` maps a name (``olivetti``, ``orl``, ``yale``, ``lfw``, ``omniglot``, ``mr``,
+``style``) to a ``DatasetInfo``. A data set has parts (LFW: the images and each pair list);
+``locate`` says where each part is found (data dir, cache, or missing), ``fetch`` downloads
+the missing parts into the user cache dir. This is what ``python -m coursekit data`` and
+``python -m coursekit doctor`` print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from .. import config
+from . import download, faces, images, lfw, omniglot, text
+
+__all__ = ["Part", "DatasetInfo", "DATASETS", "dataset_info", "locate", "where", "fetch"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a data set, found at the first existing ``root / relpath`` (see ``find_data``)."""
+
+    name: str
+    relpaths: tuple[str, ...]
+    is_valid: Callable[[Path], bool] = Path.exists
+    required: bool = True  # False: reported when present (the full Omniglot sets), never required
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a data set is (description, source, licence), what makes it up, and how to fetch it."""
+
+    name: str
+    description: str
+    source: str
+    licence: str
+    loaders: tuple[str, ...]
+    parts: tuple[Part, ...]
+    fetch: Callable[[Path], None] | None = field(default=None, repr=False)
+    probe_url: str | None = None
+
+
+def _fetch_all(*fetchers: Callable[[Path], None]) -> Callable[[Path], None]:
+    def run(cache: Path) -> None:
+        for f in fetchers:
+            f(cache)
+
+    return run
+
+
+def _omniglot_part(key: str, required: bool) -> Part:
+    folder = omniglot.OMNIGLOT_SETS[key][0]
+    rels = (f"omniglot/{folder}", folder, f"omniglot-py/{folder}")
+    return Part(folder, rels, omniglot._has_alphabets, required)
+
+
+_LFW_ROOTS = tuple(str(Path(p) / v) for p in lfw._PARENTS for v in lfw._VARIANTS)
+DATASETS: dict[str, DatasetInfo] = {
+    d.name: d for d in [
+        DatasetInfo(
+            "olivetti", "Olivetti faces: 40 people x 10 images, 64x64 grayscale (scikit-learn's copy)",
+            "AT&T Laboratories Cambridge, via scikit-learn (figshare)", "credit the Olivetti Research Laboratory",
+            ("load_olivetti",), (Part("olivetti_py3.pkz", ("scikit_learn_data/olivetti_py3.pkz",)),),
+            faces._fetch_olivetti, faces.OLIVETTI_URL,
+        ),
+        DatasetInfo(
+            "orl", "AT&T (ORL) faces at full resolution: 40 people x 10 images, 112x92 PGM",
+            faces.ORL_URL, "credit the Olivetti Research Laboratory (see its README)",
+            ("load_orl",), (Part("orl_faces", ("orl_faces",), lambda p: (p / "s1").is_dir()),),
+            faces._fetch_orl, faces.ORL_URL,
+        ),
+        DatasetInfo(
+            "yale", "Yale faces: 15 people x 11 lighting/expression conditions, 243x320 GIF",
+            faces.YALE_URL, "Yale University; research use",
+            ("load_yale",), (Part("yalefaces", ("yale/yalefaces",)),), faces._fetch_yale, faces.YALE_URL,
+        ),
+        DatasetInfo(
+            "lfw", "Labeled Faces in the Wild: 250x250 RGB faces, folder per person, and the official pair lists",
+            "University of Massachusetts, Amherst (funneled variant and pair lists via scikit-learn's figshare mirror)",
+            "research use; cite Huang et al. 2007", ("load_lfw_people", "load_lfw_pairs"),
+            (Part("images", _LFW_ROOTS, lfw._is_person_layout),
+             *(Part(f, tuple(str(Path(p) / f) for p in lfw._PARENTS)) for f in ("pairsDevTest.txt", "pairsDevTrain.txt", "pairs.txt"))),
+            lfw._fetch_lfw, lfw.FUNNELED[0],
+        ),
+        DatasetInfo(
+            "omniglot", "Omniglot handwritten characters (small background sets, the 20 one-shot runs, full sets)",
+            "Lake, Salakhutdinov & Tenenbaum 2015 (github.com/brendenlake/omniglot)", "MIT",
+            ("load_omniglot", "load_omniglot_runs"),
+            (_omniglot_part("small1", True), _omniglot_part("small2", True),
+             Part("one_shot_runs", ("omniglot/one_shot_runs", "one_shot_runs", "omniglot/all_runs"),
+                  lambda p: (p / "run01" / "class_labels.txt").is_file()),
+             _omniglot_part("background", False), _omniglot_part("evaluation", False)),
+            _fetch_all(*(partial(omniglot._fetch_set, k) for k in omniglot.OMNIGLOT_SETS), omniglot._fetch_runs),
+            omniglot._BASE_URL,
+        ),
+        DatasetInfo(
+            "mr", "Movie-review sentence polarity v1.0: 5,331 positive + 5,331 negative sentences",
+            text.MR_URL, "cite Pang & Lee 2005", ("load_mr_polarity",),
+            (Part("rt-polarity.pos/.neg", ("mr_polarity", "rt-polaritydata"), lambda p: (p / "rt-polarity.pos").is_file()),),
+            text._fetch_mr, text.MR_URL,
+        ),
+        DatasetInfo(
+            "style", "Reproductions of public-domain paintings for style transfer",
+            "jcjohnson/neural-style and lengstrom/fast-style-transfer example folders (5 of 9 verified by md5)",
+            "public-domain paintings", ("style_image",),
+            tuple(Part(n, (f"style/{n}.jpg",), required=n in images.STYLE_URLS) for n in images.STYLE_IMAGES),
+            _fetch_all(*(partial(images._fetch_style, n) for n in images.STYLE_URLS)),
+            next(iter(images.STYLE_URLS.values()))[0],
+        ),
+    ]
+}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The ``DatasetInfo`` of ``name``; a ``ValueError`` lists the known names otherwise."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+def locate(name: str, data_home: str | os.PathLike | None = None) -> dict[str, Path | None]:
+    """Where each part of data set ``name`` is found (a path), or None when it is missing.
+
+    Examples
+    --------
+    >>> sorted(locate("mr"))
+    ['rt-polarity.pos/.neg']
+    """
+    info = dataset_info(name)
+    return {p.name: download.find_data(p.relpaths, data_home, is_valid=p.is_valid) for p in info.parts}
+
+
+def where(path: Path | None, data_home: str | os.PathLike | None = None) -> str:
+    """``"data dir"``, ``"cache"`` or ``"missing"``: which search root ``path`` lies in."""
+    if path is None:
+        return "missing"
+    roots = download.search_roots(data_home)
+    if path.is_relative_to(roots[0]):
+        return "data dir" if roots[0] != config.cache_dir() else "cache"
+    return "cache"
+
+
+def fetch(name: str, *, force: bool = False) -> Path:
+    """Download data set ``name`` into the user cache dir (skipped when all its parts are found).
+
+    Raises ``DataNotFoundError`` when it has no public download or the host is unreachable.
+    Returns the cache dir.
+    """
+    info = dataset_info(name)
+    cache = config.cache_dir()
+    found = locate(name)
+    if not force and all(found[p.name] is not None for p in info.parts if p.required):
+        return cache
+    looked_in = [cache / rel for p in info.parts for rel in p.relpaths[:1]]
+    if info.fetch is None or info.probe_url is None:
+        raise download.data_not_found(name, looked_in, "it has no public download")
+    if not download.is_online(info.probe_url):
+        raise download.data_not_found(name, looked_in, f"cannot reach {info.probe_url} (no internet?)")
+    info.fetch(cache)
+    return cache
