@@ -203,7 +203,7 @@ def _pair_layers(style_acts, gen_acts, weights) -> list[tuple[torch.Tensor, torc
                 raise ValueError(
                     f"{arg} must have one entry per layer weight ({len(weights)}), got {len(acts)}"
                 )
-        triples = [(s, g, w, str(i)) for i, (s, g, w) in enumerate(zip(style_acts, gen_acts, weights))]
+        triples = [(s, g, w, str(i)) for i, (s, g, w) in enumerate(zip(style_acts, gen_acts, weights, strict=True))]
     else:
         raise TypeError(f"layer_weights must be a dict or a list, got {type(weights).__name__}")
     if not triples:

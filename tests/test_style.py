@@ -44,7 +44,7 @@ def _layer_style_loops(a_S, a_G):  # (C, H, W) each, same shape
 
 
 def _content_loops(a_C, a_G):
-    return 0.5 * sum((float(c) - float(g)) ** 2 for c, g in zip(a_C.flatten(), a_G.flatten()))
+    return 0.5 * sum((float(c) - float(g)) ** 2 for c, g in zip(a_C.flatten(), a_G.flatten(), strict=True))
 
 
 def _tv_loops(x):  # (C, H, W)
