@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 
 __all__ = [
     "pair_distances",
+    "far_frr",
     "roc_curve",
     "det_curve",
     "roc_auc_score",
@@ -112,6 +113,25 @@ def pair_distances(a: torch.Tensor, b: torch.Tensor, *, metric: str = "euclidean
         return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=1)
     d2 = (a - b).pow(2).sum(dim=1)
     return d2 if metric == "sqeuclidean" else d2.sqrt()
+
+
+def far_frr(scores, is_same, threshold: float, *, kind: Kind = "distance") -> tuple[float, float]:
+    """False accept rate and false reject rate of one threshold.
+
+    FAR = #{different pairs accepted} / #{different pairs};
+    FRR = #{same pairs rejected} / #{same pairs}; "accepted" means ``score <= threshold``
+    for distances, ``score >= threshold`` for similarities.
+
+    Examples
+    --------
+    >>> far_frr([0.1, 0.4, 0.3, 0.9], [True, True, False, False], threshold=0.35)
+    (0.5, 0.5)
+    """
+    s, y = _check(scores, is_same, kind)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
+        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
+    accept = s >= _back(float(threshold), kind)
+    return float(accept[~y].mean()), float((~accept[y]).mean())
 
 
 def roc_curve(scores, is_same, *, kind: Kind = "distance") -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -83,6 +83,17 @@ def test_roc_points_match_threshold_sweep(seed, ties):
     assert len(thr) == len(set(d)) + 1
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_far_frr_matches_loop_at_every_roc_threshold(seed):
+    d, y = _data(seed, ties=True)
+    for t in _candidates(d)[1:-1]:
+        far, tar = _rates(d, y, t)
+        assert V.far_frr(d, y, t) == pytest.approx((far, 1 - tar))
+        assert V.far_frr(-d, y, -t, kind="similarity") == pytest.approx((far, 1 - tar))
+    with pytest.raises(TypeError, match="threshold must be a number, got str"):
+        V.far_frr(d, y, "0.5")
+
+
 def test_det_is_roc_with_frr():
     d, y = _data(3)
     far, tar, thr = V.roc_curve(d, y)
