@@ -229,7 +229,7 @@ def test_lfw_pairs_dev_test_real(data_root):
     p = lfw.load_lfw_pairs(pairs_file="pairsDevTest.txt", crop=40, size=8, color=False)
     assert len(p) == 1000 and int(p.is_same.sum()) == 500
     assert p.is_same[:500].all() and not p.is_same[500:].any() and (p.fold == 0).all()
-    assert all(a == b for a, b in zip(p.names1[:500], p.names2[:500]))
-    assert all(a != b for a, b in zip(p.names1[500:], p.names2[500:]))
+    assert all(a == b for a, b in zip(p.names1[:500], p.names2[:500], strict=True))
+    assert all(a != b for a, b in zip(p.names1[500:], p.names2[500:], strict=True))
     assert p.images1.shape == (1000, 1, 8, 8)
     assert p.names1[0] == "Abdullah_Gul" and p.paths2[0].endswith("Abdullah_Gul_0014.jpg")
