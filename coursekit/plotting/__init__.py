@@ -4,5 +4,16 @@ One module per kind of figure; this package re-exports the public functions.
 """
 
 from .images import image_grid, show_image, to_hwc
+from .verification import (
+    plot_confusion,
+    plot_det,
+    plot_distance_histograms,
+    plot_open_set_curve,
+    plot_pairs,
+    plot_roc,
+    plot_timings,
+)
 
 __all__ = ["image_grid", "show_image", "to_hwc"]
+__all__ += ["plot_confusion", "plot_det", "plot_distance_histograms", "plot_open_set_curve",
+            "plot_pairs", "plot_roc", "plot_timings"]
