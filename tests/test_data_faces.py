@@ -233,3 +233,14 @@ def test_lfw_pairs_dev_test_real(data_root):
     assert all(a != b for a, b in zip(p.names1[500:], p.names2[500:], strict=True))
     assert p.images1.shape == (1000, 1, 8, 8)
     assert p.names1[0] == "Abdullah_Gul" and p.paths2[0].endswith("Abdullah_Gul_0014.jpg")
+
+
+def test_lfw_crop_matches_center_crop(fake_lfw):
+    # cropping while loading (PIL) == loading in full, then lfw.center_crop on the tensor
+    rng = np.random.default_rng(0)
+    _write(fake_lfw / "lfw" / "lfw-deepfunneled" / "Noise_N" / "Noise_N_0001.jpg",
+           rng.integers(0, 256, (250, 250, 3)))
+    full = lfw.load_lfw_people(fake_lfw, min_images_per_person=1)
+    for side in (101, 250, 1):
+        cropped = lfw.load_lfw_people(fake_lfw, min_images_per_person=1, crop=side)
+        assert torch.equal(cropped.images, lfw.center_crop(full.images, side))

@@ -20,7 +20,7 @@ from . import download
 from ._common import ImageSet
 from ._files import centre_crop, check_crop, check_size, resize, stack_images
 
-__all__ = ["LFWPairs", "load_lfw_people", "load_lfw_pairs", "lfw_root"]
+__all__ = ["LFWPairs", "load_lfw_people", "load_lfw_pairs", "lfw_root", "center_crop"]
 
 LFW_SIDE = 250
 _VARIANTS = ("lfw-deepfunneled", "lfw_funneled", "lfw-funneled", "lfw")
@@ -93,6 +93,34 @@ def lfw_root(data_home: str | os.PathLike | None = None) -> Path:
     """The folder-per-person LFW image folder (downloaded into the cache dir when missing)."""
     rels = [str(Path(parent) / variant) for parent in _PARENTS for variant in _VARIANTS]
     return download.locate_or_fetch("lfw", rels, data_home, _fetch_lfw, FUNNELED[0], is_valid=_is_person_layout)
+
+
+def center_crop(images: torch.Tensor, side: int) -> torch.Tensor:
+    """The centred ``side`` x ``side`` square of each image (what ``crop=`` does when loading).
+
+    ``top = ⌊(H − side) / 2⌋``, ``left = ⌊(W − side) / 2⌋``; out = images[..., top:top+side, left:left+side].
+
+    Parameters
+    ----------
+    images : Tensor of shape (..., H, W), e.g. (N, C, H, W)
+    side : int in [1, min(H, W)]
+
+    Returns
+    -------
+    Tensor of shape (..., side, side), a view of ``images``
+
+    Examples
+    --------
+    >>> center_crop(torch.arange(25).reshape(1, 1, 5, 5), 3)[0, 0, 0].tolist()
+    [6, 7, 8]
+    """
+    if not isinstance(images, torch.Tensor) or images.dim() < 2:
+        raise ValueError(f"images must be a tensor of shape (..., H, W), got {getattr(images, 'shape', type(images).__name__)}")
+    h, w = images.shape[-2:]
+    if not isinstance(side, int) or isinstance(side, bool) or not 1 <= side <= min(h, w):
+        raise ValueError(f"side must be an int in [1, {min(h, w)}] for images of size {h}x{w}, got {side!r}")
+    top, left = (h - side) // 2, (w - side) // 2
+    return images[..., top:top + side, left:left + side]
 
 
 def _transform(crop, size, img):

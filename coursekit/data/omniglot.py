@@ -24,7 +24,7 @@ from . import download
 from ._common import ImageSet
 from ._files import check_size, resize, stack_images
 
-__all__ = ["OneShotRun", "load_omniglot", "load_omniglot_runs", "OMNIGLOT_SETS"]
+__all__ = ["OneShotRun", "load_omniglot", "load_omniglot_runs", "invert_ink", "OMNIGLOT_SETS"]
 
 _BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
 OMNIGLOT_SETS = {  # background= -> (folder, archive, md5, an alphabet the archive must hold)
@@ -58,6 +58,31 @@ class OneShotRun:
     training: torch.Tensor
     test: torch.Tensor
     answer: torch.Tensor
+
+
+def invert_ink(images: torch.Tensor) -> torch.Tensor:
+    """Turn black-ink-on-white uint8 images into the course's convention, ink = 255 on 0.
+
+    ``out = 255 − x`` for every pixel, so that a blank canvas is all zeros.
+
+    Parameters
+    ----------
+    images : Tensor of any shape, dtype uint8
+
+    Returns
+    -------
+    Tensor of the same shape, dtype uint8
+
+    Examples
+    --------
+    >>> invert_ink(torch.tensor([255, 0, 200], dtype=torch.uint8)).tolist()
+    [0, 255, 55]
+    """
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor, got {type(images).__name__}")
+    if images.dtype != torch.uint8:
+        raise TypeError(f"images must be uint8 (0..255), got {images.dtype}")
+    return 255 - images
 
 
 def _ink(size, img: Image.Image) -> Image.Image:
