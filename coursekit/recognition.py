@@ -63,6 +63,7 @@ class FaceDatabase:
         self._emb = torch.empty(0, dim or 0)
         self._owner = torch.empty(0, dtype=torch.int64)
         self._sqnorm = torch.empty(0)
+        self._most = 0
 
     # ------------------------------------------------------------------ bookkeeping
     @property
@@ -115,6 +116,7 @@ class FaceDatabase:
     def _set(self, emb: torch.Tensor, owner: torch.Tensor, names: list[str]) -> None:
         self._emb, self._owner, self._names = emb, owner, names
         self._sqnorm = emb.pow(2).sum(dim=1)
+        self._most = int(torch.bincount(owner).max()) if len(owner) else 0  # most embeddings of one person
 
     # ------------------------------------------------------------------ enroll / remove
     def enroll(
@@ -229,7 +231,7 @@ class FaceDatabase:
         if backend not in ("torch", "faiss"):
             raise ValueError(f"backend must be 'torch' or 'faiss', got {backend!r}")
         p = self._check_probes(probes)
-        most = int(torch.bincount(self._owner).max())
+        most = self._most
         # the k nearest people's best embeddings are among the k * (most per person) nearest rows
         n = min(self._emb.shape[0], k * most)
         rows = self._faiss_rows(p, n) if backend == "faiss" else self._torch_rows(p, n)
@@ -244,7 +246,8 @@ class FaceDatabase:
         return [[self._names[i] for i in row] for row in idx.tolist()], dist
 
     def _torch_rows(self, p: torch.Tensor, n: int) -> torch.Tensor:
-        d2 = p.pow(2).sum(1, keepdim=True) - 2.0 * p @ self._emb.T + self._sqnorm  # (P, M)
+        # ‖p‖² is the same for every entry of a row, so ranking needs only ‖g‖² − 2 p·g (one addmm)
+        d2 = torch.addmm(self._sqnorm, p, self._emb.T, alpha=-2.0)  # (P, M)
         return torch.topk(d2, n, dim=1, largest=False).indices
 
     def _faiss_rows(self, p: torch.Tensor, n: int) -> torch.Tensor:
