@@ -1,0 +1,331 @@
+"""Minimise J(G) = α J_content + β J_style over the pixels of G (Gatys et al. 2015).
+
+``transfer_style(content, style)`` runs gradient descent, Adam or L-BFGS on the generated
+image, coarse to fine: a small image first, then the result upsampled as the start of the
+next, larger stage (cheap early steps fix the large-scale layout; Gatys et al. 2017). Every
+evaluation of J is counted, snapshots are kept every ``snapshot_every`` evaluations, and a
+tqdm bar shows progress. The costs are those of ``coursekit.style``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .models.vgg import FeatureExtractor, vgg19_features
+from .style import _content_cost, _gram_matrix, _layer_style_cost, _total_variation
+
+__all__ = ["GATYS_STYLE_LAYERS", "TransferHistory", "transfer_style", "resize_image", "shuffle_patches"]
+
+GATYS_STYLE_LAYERS = {f"relu{b}_1": 0.2 for b in range(1, 6)}  # λ_l = 1/5 each
+_INITS = ("content", "content+noise", "random")
+_OPTIMIZERS = ("lbfgs", "adam", "gd")
+
+
+@dataclass
+class TransferHistory:
+    """What happened during ``transfer_style``, one entry per evaluation of J.
+
+    ``evaluation`` counts every forward+backward pass (L-BFGS line-search calls included);
+    ``content``/``style``/``tv`` are the unweighted costs and ``total`` the weighted sum that was
+    minimised; ``size`` is the stage's longer image side. ``snapshots`` holds
+    (evaluation, image (3, H, W)) pairs. ``weights_source`` says which network was used.
+    """
+
+    evaluation: list[int] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
+    content: list[float] = field(default_factory=list)
+    style: list[float] = field(default_factory=list)
+    tv: list[float] = field(default_factory=list)
+    size: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    weights_source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.evaluation)
+
+
+def resize_image(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize (N, 3, H, W) or (3, H, W) so that its longer side is ``size`` (antialiased)."""
+    h, w = image.shape[-2:]
+    scale = size / max(h, w)
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if shape == (h, w):
+        return image
+    batched = image if image.dim() == 4 else image[None]
+    out = F.interpolate(batched, size=shape, mode="bilinear", align_corners=False, antialias=True)
+    return out if image.dim() == 4 else out[0]
+
+
+def shuffle_patches(image: torch.Tensor, patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Cut (C, H, W) into ``patch`` × ``patch`` tiles and put them back in random order.
+
+    The layout is destroyed while local textures and colours stay: the Gram matrices of deep
+    enough layers barely change, which is why they describe style and not content.
+    """
+    if not isinstance(image, torch.Tensor) or image.dim() != 3:
+        raise ValueError(f"image must be a Tensor of shape (C, H, W), got {getattr(image, 'shape', image)!r}")
+    if not isinstance(patch, int) or patch < 1 or image.shape[1] < patch or image.shape[2] < patch:
+        raise ValueError(f"patch must be an int in [1, min(H, W)] = [1, {min(image.shape[1:])}], got {patch!r}")
+    c, h, w = image.shape
+    rows, cols = h // patch, w // patch
+    tiles = image[:, : rows * patch, : cols * patch].reshape(c, rows, patch, cols, patch)
+    tiles = tiles.permute(1, 3, 0, 2, 4).reshape(rows * cols, c, patch, patch)
+    order = torch.randperm(rows * cols, generator=generator)
+    tiles = tiles[order.to(image.device)].reshape(rows, cols, c, patch, patch)
+    return tiles.permute(2, 0, 3, 1, 4).reshape(c, rows * patch, cols * patch)
+
+
+def _check_image(x: object, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (3, H, W), got {type(x).__name__}")
+    if x.dim() != 3 or x.shape[0] != 3:
+        raise ValueError(f"{name} must have shape (3, H, W), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be float with values in [0, 1], got dtype {x.dtype}")
+    if x.shape[1] < 8 or x.shape[2] < 8:
+        raise ValueError(f"{name} must be at least 8x8 pixels, got {tuple(x.shape[1:])}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(f"{name} values must be in [0, 1], got [{x.min():.3g}, {x.max():.3g}]")
+    return x
+
+
+def _check_schedule(schedule) -> list[tuple[int, int]]:
+    if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Sequence) or not schedule:
+        raise ValueError(f"schedule must be a non-empty list of (size, evaluations), got {schedule!r}")
+    out = []
+    for stage in schedule:
+        ok = isinstance(stage, Sequence) and len(stage) == 2
+        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in stage)
+        if not ok or stage[0] < 16 or stage[1] < 1:
+            raise ValueError(
+                f"each schedule stage must be (size >= 16, evaluations >= 1) ints, got {stage!r}"
+            )
+        out.append((int(stage[0]), int(stage[1])))
+    return out
+
+
+class _Objective:
+    """J at one stage: targets computed once, then ``(total, parts)`` for a generated image."""
+
+    def __init__(self, net, content, style, content_layer, style_weights, alpha, beta, tv_weight):
+        self.net, self.content_layer, self.style_weights = net, content_layer, style_weights
+        self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
+        with torch.no_grad():
+            self.a_C = net(content[None])[content_layer]
+            acts = net(style[None])
+            self.grams = {k: (_gram_matrix(acts[k]), acts[k].shape[-2] * acts[k].shape[-1]) for k in style_weights}
+
+    def __call__(self, image: torch.Tensor):
+        acts = self.net(image[None])
+        a_G = acts[self.content_layer]
+        # J_content per activation, so that α/β does not change with the image size
+        j_content = _content_cost(self.a_C, a_G) / a_G.numel()
+        j_style = sum(w * _layer_style_cost(*self.grams[k], acts[k]) for k, w in self.style_weights.items())
+        j_tv = _total_variation(image) / image.numel() if self.tv_weight else image.new_zeros(())
+        total = self.alpha * j_content + self.beta * j_style + self.tv_weight * j_tv
+        return total, (j_content, j_style, j_tv)
+
+
+def _initial_image(init, content, noise, generator):
+    if isinstance(init, torch.Tensor):
+        return _check_image(init, "init").to(content)
+    if init not in _INITS:
+        raise ValueError(f"init must be one of {_INITS} or a (3, H, W) tensor, got {init!r}")
+    if init == "content":
+        return content.clone()
+    rand = torch.rand(content.shape, generator=generator).to(content)
+    if init == "random":
+        return rand
+    return ((1 - noise) * content + noise * rand).clamp(0, 1)
+
+
+def transfer_style(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    *,
+    extractor: FeatureExtractor | None = None,
+    content_layer: str = "relu4_2",
+    style_layers: Mapping[str, float] | None = None,
+    alpha: float = 1.0,
+    beta: float = 1e3,
+    tv_weight: float = 0.0,
+    init: str | torch.Tensor = "content",
+    noise: float = 0.5,
+    optimizer: str = "lbfgs",
+    lr: float | None = None,
+    schedule: Sequence[tuple[int, int]] = ((128, 100), (256, 100)),
+    snapshot_every: int = 0,
+    rtol: float = 1e-6,
+    target_cost: float | None = None,
+    progress: bool = True,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, TransferHistory]:
+    """Paint ``content`` in the style of ``style`` by minimising J(G) over G's pixels.
+
+    ``J(G) = α J_content(C, G) / (n_H n_W n_C) + β Σ_l λ_l J_style[l](S, G) + w_tv TV(G) / |G|``,
+    with the costs of ``coursekit.style`` (the content cost is taken per activation so that
+    α/β means the same at every image size).
+
+    Parameters
+    ----------
+    content, style : Tensor of shape (3, H, W), float in [0, 1]
+        The style image may have any size; each stage resizes it to the stage's size.
+    extractor : FeatureExtractor, optional
+        Default: ``vgg19_features(..., weights="auto", pool="avg")``, ImageNet VGG-19 when cached,
+        else the random fallback (rescaled on these images; ``history.weights_source`` says so).
+    content_layer : str
+        Layer of J_content (Gatys: ``"relu4_2"``).
+    style_layers : dict name -> λ_l, optional
+        Layers of J_style and their weights (default ``GATYS_STYLE_LAYERS``).
+    alpha, beta, tv_weight : float >= 0
+        Weights of the content, style and total-variation costs.
+    init : {"content", "content+noise", "random"} or Tensor (3, H, W)
+        The starting image. ``"random"`` is uniform noise (the lecture's G); ``"content+noise"``
+        is ``(1 − noise) C + noise U(0, 1)``.
+    optimizer : {"lbfgs", "adam", "gd"}
+        L-BFGS with a strong-Wolfe line search, Adam, or plain gradient descent.
+    lr : float, optional
+        Step size for Adam/GD (defaults 0.02 and 0.05); L-BFGS uses its line search.
+    schedule : list of (size, evaluations)
+        Coarse to fine: each stage resizes C and S to ``size`` (longer side), starts from the
+        previous result upsampled, and may evaluate J ``evaluations`` times.
+    snapshot_every : int
+        Keep a copy of G every this many evaluations (0: only the end of each stage).
+    rtol : float
+        A stage stops early when J improves by less than ``rtol`` (relative) over 10 evaluations.
+    target_cost : float, optional
+        Stop as soon as J at the last stage's size is at most this (used to time runs to a loss).
+    progress : bool
+        Show a tqdm bar.
+    generator : torch.Generator, optional
+        Seeds the initial noise.
+
+    Returns
+    -------
+    image : Tensor of shape (3, H', W'), values in [0, 1], H'/W' from the last stage's size
+    history : TransferHistory
+
+    Examples
+    --------
+    >>> img, hist = transfer_style(torch.rand(3, 16, 16), torch.rand(3, 16, 16), schedule=[(16, 3)], progress=False)  # doctest: +SKIP
+    >>> img.shape, len(hist)  # doctest: +SKIP
+    (torch.Size([3, 16, 16]), 3)
+    """
+    _check_image(content, "content")
+    _check_image(style, "style")
+    stages = _check_schedule(schedule)
+    style_layers = dict(GATYS_STYLE_LAYERS if style_layers is None else style_layers)
+    if not style_layers:
+        raise ValueError("style_layers must name at least one layer, got none")
+    for name, value in (("alpha", alpha), ("beta", beta), ("tv_weight", tv_weight), ("noise", noise)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
+    if not isinstance(snapshot_every, int) or snapshot_every < 0:
+        raise ValueError(f"snapshot_every must be an int >= 0, got {snapshot_every!r}")
+    needed = [content_layer, *style_layers]
+    if extractor is None:
+        extractor = vgg19_features(needed, weights="auto", pool="avg").to(content.device)
+        extractor.rescale_([resize_image(content, stages[-1][0])[None], resize_image(style, stages[-1][0])[None]])
+    elif not isinstance(extractor, FeatureExtractor):
+        raise TypeError(f"extractor must be a FeatureExtractor, got {type(extractor).__name__}")
+    missing = [n for n in needed if n not in extractor.layers]
+    if missing:
+        raise ValueError(f"extractor does not return layer(s) {missing}; it returns {list(extractor.layers)}")
+    return _transfer_style(
+        content, style, extractor, content_layer, style_layers, float(alpha), float(beta),
+        float(tv_weight), init, float(noise), optimizer, lr, stages, snapshot_every, rtol,
+        target_cost, progress, generator,
+    )
+
+
+def _transfer_style(content, style, net, content_layer, style_layers, alpha, beta, tv_weight,
+                    init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost, progress,
+                    generator):
+    history = TransferHistory(weights_source=net.weights_source)
+    start = time.perf_counter()
+    x = None
+    bar = tqdm(total=sum(n for _, n in stages), desc="style transfer", disable=not progress)
+    for index, (size, budget) in enumerate(stages):
+        target = target_cost if index == len(stages) - 1 else None
+        c, s = resize_image(content, size), resize_image(style, size)
+        if x is None:
+            init_small = resize_image(init, size) if isinstance(init, torch.Tensor) else init
+            x = _initial_image(init_small, c, noise, generator)
+        else:  # coarse to fine: the previous result, upsampled, starts this stage
+            x = F.interpolate(x[None], size=c.shape[-2:], mode="bilinear", align_corners=False)[0]
+        x = x.detach().clamp(0, 1).contiguous().requires_grad_(True)
+        objective = _Objective(net, c, s, content_layer, style_layers, alpha, beta, tv_weight)
+        _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
+                   bar, start)
+        history.snapshots.append((history.evaluation[-1], x.detach().clamp(0, 1).clone()))
+    bar.close()
+    return x.detach().clamp(0, 1), history
+
+
+def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
+               bar, start):
+    done = [0]
+    best = [float("inf")]  # lowest J evaluated in this stage
+    scale = [None]  # L-BFGS minimises J / J(start): its first step, -g, assumes J is O(1)
+
+    def closure():
+        if torch.is_grad_enabled():
+            opt.zero_grad()
+        # the network always sees pixels in [0, 1]; x itself is projected after each step
+        total, (jc, js, jt) = objective(x.clamp(0, 1))
+        value = total.item()
+        best[0] = min(best[0], value)
+        if scale[0] is None:
+            scale[0] = 1.0 / value if optimizer == "lbfgs" and value > 0 else 1.0
+        scaled = total * scale[0]
+        if torch.is_grad_enabled():
+            scaled.backward()
+        done[0] += 1
+        n = len(history.evaluation) + 1
+        history.evaluation.append(n)
+        for key, part in (("total", total), ("content", jc), ("style", js), ("tv", jt)):
+            getattr(history, key).append(float(part.detach()))
+        history.size.append(size)
+        history.seconds.append(time.perf_counter() - start)
+        bar.update(1)
+        bar.set_postfix(J=f"{value:.4g}", size=size, refresh=False)
+        if snapshot_every and n % snapshot_every == 0:
+            history.snapshots.append((n, x.detach().clamp(0, 1).clone()))
+        return scaled
+
+    if optimizer == "lbfgs":
+        # tolerances 0: the budget and rtol decide when to stop, not PyTorch's absolute
+        # defaults (1e-7/1e-9), which end the run after one evaluation when J is small
+        chunk = 10
+        opt = torch.optim.LBFGS([x], lr=1, max_iter=chunk, max_eval=chunk, tolerance_grad=0.0,
+                                tolerance_change=0.0, history_size=50, line_search_fn="strong_wolfe")
+    elif optimizer == "adam":
+        chunk = 1
+        opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+    else:
+        chunk = 1
+        opt = torch.optim.SGD([x], lr=0.05 if lr is None else lr)
+    checked, next_check = None, 10
+    while done[0] < budget:
+        if target is not None and best[0] <= target:
+            break
+        if optimizer == "lbfgs":
+            opt.param_groups[0]["max_iter"] = opt.param_groups[0]["max_eval"] = min(chunk, budget - done[0])
+        opt.step(closure)
+        with torch.no_grad():
+            x.clamp_(0, 1)  # keep pixels in range
+        if done[0] >= next_check:  # every ~10 evaluations: stop when J has stalled
+            if checked is not None and checked - best[0] <= rtol * abs(checked):
+                break
+            checked, next_check = best[0], done[0] + 10

@@ -1,0 +1,135 @@
+"""Tests for coursekit.style_transfer: the optimiser of J(G), on tiny images and a tiny network."""
+
+import pytest
+import torch
+
+from coursekit.models.vgg import vgg19_features
+from coursekit.style import content_cost, layer_style_cost, total_variation
+from coursekit.style_transfer import TransferHistory, resize_image, shuffle_patches, transfer_style
+
+LAYERS = {"relu1_1": 0.5, "relu2_1": 0.5}
+
+
+def _img(h, w, seed):
+    return torch.rand(3, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture(scope="module")
+def net():
+    return vgg19_features(["relu1_1", "relu2_1"], weights="random", pool="avg",
+                          generator=torch.Generator().manual_seed(0))
+
+
+def _run(net, **kw):
+    args = dict(extractor=net, content_layer="relu2_1", style_layers=LAYERS, schedule=[(16, 12)],
+                progress=False, generator=torch.Generator().manual_seed(0))
+    args.update(kw)
+    return transfer_style(_img(16, 16, 1), _img(20, 16, 2), **args)
+
+
+def test_objective_is_the_coursekit_costs(net):
+    """The first evaluation's parts equal coursekit.style's costs computed by hand."""
+    content, style = _img(16, 16, 1), _img(16, 16, 2)
+    _, hist = transfer_style(content, style, extractor=net, content_layer="relu2_1", style_layers=LAYERS,
+                             init="random", alpha=3.0, beta=7.0, tv_weight=0.5, schedule=[(16, 1)],
+                             optimizer="adam", progress=False, generator=torch.Generator().manual_seed(5))
+    G = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        a_C, a_S, a_G = net(content[None]), net(style[None]), net(G[None])
+    jc = content_cost(a_C["relu2_1"], a_G["relu2_1"]).item() / a_G["relu2_1"].numel()
+    js = sum(w * layer_style_cost(a_S[k], a_G[k]).item() for k, w in LAYERS.items())
+    jt = total_variation(G).item() / G.numel()
+    assert hist.content[0] == pytest.approx(jc, rel=1e-5)
+    assert hist.style[0] == pytest.approx(js, rel=1e-5)
+    assert hist.tv[0] == pytest.approx(jt, rel=1e-5)
+    assert hist.total[0] == pytest.approx(3 * jc + 7 * js + 0.5 * jt, rel=1e-5)
+
+
+def test_lbfgs_counts_every_evaluation_and_decreases(net):
+    calls = []
+    handle = net.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        image, hist = _run(net, rtol=0.0)
+    finally:
+        handle.remove()
+    assert isinstance(hist, TransferHistory) and image.shape == (3, 16, 16)
+    assert len(hist) == hist.evaluation[-1] == len(calls) - 2  # 2 passes compute C's and S's targets
+    assert 12 <= len(hist) <= 12 + 25  # budget, plus at most one line search beyond it
+    assert hist.content[0] == 0.0  # init="content"
+    assert min(hist.total) < hist.total[0]
+    assert 0.0 <= image.min() and image.max() <= 1.0
+
+
+def test_lbfgs_does_not_stop_after_one_evaluation_when_costs_are_tiny(net):
+    # with PyTorch's default tolerances (1e-7 on the gradient) L-BFGS would stop at once here
+    _, hist = _run(net, alpha=1e-9, beta=1e-9, rtol=0.0)
+    assert len(hist) >= 12
+    assert hist.total[-1] < hist.total[0]
+
+
+def test_coarse_to_fine_schedule_sizes_and_snapshots(net):
+    image, hist = _run(net, schedule=[(16, 6), (24, 4)], snapshot_every=3, optimizer="adam", rtol=0.0)
+    assert image.shape == (3, 24, 24)
+    assert hist.size == [16] * 6 + [24] * 4
+    steps = [n for n, _ in hist.snapshots]
+    assert steps == [3, 6, 6, 9, 10]  # every 3 evaluations, plus the end of each stage
+    assert hist.snapshots[1][1].shape == (3, 16, 16) and hist.snapshots[-1][1].shape == (3, 24, 24)
+    torch.testing.assert_close(hist.snapshots[-1][1], image)
+    assert hist.seconds == sorted(hist.seconds)
+    assert "random" in hist.weights_source
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "gd"])
+def test_first_order_optimisers_decrease_and_keep_range(net, optimizer):
+    image, hist = _run(net, optimizer=optimizer, init="random", lr=0.05, rtol=0.0)
+    assert len(hist) == 12
+    assert hist.total[-1] < hist.total[0]
+    assert 0.0 <= image.min() and image.max() <= 1.0
+
+
+def test_inits_and_target_cost(net):
+    _, random_hist = _run(net, init="random", schedule=[(16, 1)], optimizer="gd")
+    _, noisy_hist = _run(net, init="content+noise", noise=0.2, schedule=[(16, 1)], optimizer="gd")
+    assert random_hist.content[0] > noisy_hist.content[0] > 0.0
+    _, full = _run(net, init="random", rtol=0.0, schedule=[(16, 30)])
+    target = full.total[len(full) // 2]
+    _, stopped = _run(net, init="random", rtol=0.0, schedule=[(16, 30)], target_cost=target)
+    assert len(stopped) < len(full) and min(stopped.total) <= target
+
+
+def test_resize_image_longer_side():
+    assert resize_image(_img(20, 10, 0), 8).shape == (3, 8, 4)
+    assert resize_image(_img(20, 10, 0)[None], 40).shape == (1, 3, 40, 20)
+
+
+def test_shuffle_patches_is_a_tile_permutation():
+    x = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(2, 4, 6)
+    y = shuffle_patches(x, 2, torch.Generator().manual_seed(0))
+    assert y.shape == (2, 4, 6) and not torch.equal(x, y)
+    tiles = lambda t: sorted(tuple(t[:, i:i + 2, j:j + 2].flatten().tolist())  # noqa: E731
+                             for i in range(0, 4, 2) for j in range(0, 6, 2))
+    assert tiles(x) == tiles(y)  # the same tiles, each intact, elsewhere
+    assert shuffle_patches(x, 3).shape == (2, 3, 6)  # the remainder is cropped
+    with pytest.raises(ValueError, match=r"patch must be an int in \[1, min\(H, W\)\] = \[1, 4\], got 5"):
+        shuffle_patches(x, 5)
+
+
+def test_bad_inputs(net):
+    with pytest.raises(ValueError, match=r"content must have shape \(3, H, W\), got \(1, 3, 16, 16\)"):
+        transfer_style(_img(16, 16, 0)[None], _img(16, 16, 0))
+    with pytest.raises(ValueError, match=r"style values must be in \[0, 1\], got \[0, 2\]"):
+        transfer_style(_img(16, 16, 0), 2 * torch.ones(3, 16, 16) - torch.eye(16).expand(3, 16, 16) * 2)
+    with pytest.raises(ValueError, match="content contains NaN"):
+        transfer_style(torch.full((3, 16, 16), float("nan")), _img(16, 16, 0))
+    with pytest.raises(ValueError, match=r"init must be one of \('content', 'content\+noise', 'random'\)"):
+        _run(net, init="zeros")
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        _run(net, optimizer="sgd")
+    with pytest.raises(ValueError, match=r"each schedule stage must be \(size >= 16, evaluations >= 1\) ints, got \(8, 3\)"):
+        _run(net, schedule=[(8, 3)])
+    with pytest.raises(ValueError, match=r"extractor does not return layer\(s\) \['relu4_2'\]"):
+        _run(net, content_layer="relu4_2")
+    with pytest.raises(ValueError, match="beta must be a finite number >= 0, got -1"):
+        _run(net, beta=-1)
+    with pytest.raises(TypeError, match="extractor must be a FeatureExtractor, got Linear"):
+        _run(torch.nn.Linear(2, 2))
