@@ -138,7 +138,7 @@ def plot_feature_maps(
     maps: torch.Tensor,
     *,
     image: torch.Tensor | None = None,
-    n_maps: int = 16,
+    n_maps: int = 15,
     ncols: int = 8,
     size: float = 1.1,
     cmap: str = "viridis",
@@ -158,7 +158,8 @@ def plot_feature_maps(
         if i >= len(items):
             continue
         if image is not None and i == 0:
-            show_image(image, ax=ax, title="input")
+            show_image(image, ax=ax)
+            ax.set_title("input", fontsize=7)  # (show_image's title= needs a colour on this matplotlib)
             continue
         c = i - (image is not None)
         ax.imshow(items[i].numpy(), cmap=cmap, interpolation="nearest")
@@ -174,7 +175,9 @@ def plot_receptive_field_box(
     color: str = "red", title: str | None = None,
 ) -> Axes:
     """The image with the box (top, left, bottom, right) that one unit sees drawn on it."""
-    ax = show_image(image, ax=ax, title=title)
+    ax = show_image(image, ax=ax)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
     top, left, bottom, right = (int(v) for v in box)
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
                            fill=False, edgecolor=color, linewidth=1.5, clip_on=False))

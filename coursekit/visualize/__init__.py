@@ -10,7 +10,11 @@
 Drawing lives in ``coursekit.plotting.visualize``.
 """
 
-from .backprojection import measure_receptive_field, receptive_field_by_gradient
+from .backprojection import (
+    measure_receptive_field,
+    measure_receptive_fields,
+    receptive_field_by_gradient,
+)
 from .hooks import feature_maps, get_layer, layer_activations
 from .maximize import maximize_activation
 from .patches import Patches, crop_box, crop_patches
@@ -38,6 +42,7 @@ __all__ = [
     "layer_specs",
     "maximize_activation",
     "measure_receptive_field",
+    "measure_receptive_fields",
     "receptive_field",
     "receptive_field_by_gradient",
     "receptive_fields",

@@ -17,17 +17,17 @@ spatial layers are convolutions and pools.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .hooks import _StopForward, hooked
+from .hooks import _StopForward, get_layer, hooked
 from .receptive_field import Pair, ReceptiveField, _pair
 
-__all__ = ["receptive_field_by_gradient", "measure_receptive_field"]
+__all__ = ["receptive_field_by_gradient", "measure_receptive_field", "measure_receptive_fields"]
 
 _PASS_THROUGH = {"relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "hardtanh", "hardtanh_",
                  "elu", "elu_", "selu", "celu", "gelu", "silu", "mish", "prelu", "rrelu", "threshold"}
@@ -65,7 +65,10 @@ def _positive_copy(model: nn.Module) -> nn.Module:
     return net
 
 
-def _boxes(model, layer, size, units, in_channels, call):
+def _boxes(model, layers, size, units, in_channels, call):
+    """{layer: ([box of each unit that ``units(layer, h, w)`` names], (h, w))}, one forward pass."""
+    for layer in layers:
+        get_layer(model, layer)
     net = _positive_copy(model)
     param = next(net.parameters(), None)
     x = torch.zeros(1, in_channels, *size, dtype=torch.float64,
@@ -75,29 +78,32 @@ def _boxes(model, layer, size, units, in_channels, call):
     def keep(name, output):
         found[name] = output
 
-    with torch.enable_grad(), _Linearized(), hooked(net, [layer], keep):
+    with torch.enable_grad(), _Linearized(), hooked(net, list(layers), keep):
         try:
             (call or (lambda m, inp: m(inp)))(net, x)
         except _StopForward:
             pass
-    if layer not in found:
-        raise ValueError(f"the forward pass finished without running layer {layer!r}")
-    act = found[layer]
-    if act.dim() != 4:
-        raise ValueError(f"layer {layer!r} output must be (N, C, H, W), got {tuple(act.shape)}")
-    h, w = act.shape[2:]
-    boxes = []
-    for unit in units(h, w):
-        row, col = unit
-        if not (0 <= row < h and 0 <= col < w):
-            raise ValueError(f"unit must lie in the {h}x{w} map of layer {layer!r}, got {tuple(unit)}")
-        (grad,) = torch.autograd.grad(act[0, :, row, col].sum(), x, retain_graph=True)
-        support = grad[0].abs().sum(0)
-        rows, cols = support.sum(1).nonzero().flatten(), support.sum(0).nonzero().flatten()
-        if rows.numel() == 0:
-            raise ValueError(f"no input pixel reaches unit {tuple(unit)} of layer {layer!r}")
-        boxes.append((int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1))
-    return boxes, (h, w)
+    out = {}
+    for layer in layers:
+        if layer not in found:
+            raise ValueError(f"the forward pass finished without running layer {layer!r}")
+        act = found[layer]
+        if act.dim() != 4:
+            raise ValueError(f"layer {layer!r} output must be (N, C, H, W), got {tuple(act.shape)}")
+        h, w = act.shape[2:]
+        boxes = []
+        for unit in units(layer, h, w):
+            row, col = unit
+            if not (0 <= row < h and 0 <= col < w):
+                raise ValueError(f"unit must lie in the {h}x{w} map of layer {layer!r}, got {tuple(unit)}")
+            (grad,) = torch.autograd.grad(act[0, :, row, col].sum(), x, retain_graph=True)
+            support = grad[0].abs().sum(0)
+            rows, cols = support.sum(1).nonzero().flatten(), support.sum(0).nonzero().flatten()
+            if rows.numel() == 0:
+                raise ValueError(f"no input pixel reaches unit {tuple(unit)} of layer {layer!r}")
+            boxes.append((int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1))
+        out[layer] = (boxes, (h, w))
+    return out
 
 
 def receptive_field_by_gradient(
@@ -132,8 +138,8 @@ def receptive_field_by_gradient(
     (2, 2, 7, 7)
     """
     size = _pair(input_size, "input_size", 1)
-    chosen = (lambda h, w: [(h // 2, w // 2)]) if unit is None else (lambda h, w: [tuple(unit)])
-    return _boxes(model, layer, size, chosen, in_channels, call)[0][0]
+    chosen = (lambda _, h, w: [(h // 2, w // 2)]) if unit is None else (lambda _, h, w: [tuple(unit)])
+    return _boxes(model, [layer], size, chosen, in_channels, call)[layer][0][0]
 
 
 def measure_receptive_field(
@@ -148,28 +154,52 @@ def measure_receptive_field(
 
     The central unit (i, j) gives the size r (its box must not touch the border: make
     ``input_size`` larger than the field) and top = c + i·jump − (r − 1)/2 gives the start c;
-    units (i + 1, j) and (i, j + 1) give the jump. The result has no ``out_size``.
+    units (i + 1, j) and (i, j + 1) give the jump. The result has no ``out_size``. Parameters
+    as in ``receptive_field_by_gradient``.
 
     Examples
     --------
     >>> measure_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2)), "1", 12, in_channels=1).size
     (4, 4)
     """
-    size = _pair(input_size, "input_size", 1)
+    return measure_receptive_fields(model, [layer], input_size, in_channels=in_channels, call=call)[layer]
 
-    def three(h, w):
+
+def measure_receptive_fields(
+    model: nn.Module,
+    layers: Sequence[str],
+    input_size: int | Pair,
+    *,
+    in_channels: int = 3,
+    call: Callable[[nn.Module, torch.Tensor], object] | None = None,
+) -> dict[str, ReceptiveField]:
+    """``measure_receptive_field`` for several layers with one copy and one forward pass.
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3))
+    >>> [rf.size for rf in measure_receptive_fields(net, ["0", "1"], 9, in_channels=1).values()]
+    [(3, 3), (5, 5)]
+    """
+    size = _pair(input_size, "input_size", 1)
+    if isinstance(layers, str) or len(layers) == 0:
+        raise ValueError(f"layers must be a non-empty list of layer names, got {layers!r}")
+
+    def three(layer, h, w):
         if h < 2 or w < 2:
             raise ValueError(f"layer {layer!r} gives a {h}x{w} map for a {size} input: need at least "
                              "2x2 units to measure the jump; use a larger input_size")
         i, j = min(h // 2, h - 2), min(w // 2, w - 2)
         return [(i, j), (i + 1, j), (i, j + 1)]
 
-    (centre, down, right), (h, w) = _boxes(model, layer, size, three, in_channels, call)
-    if centre[0] == 0 or centre[1] == 0 or centre[2] == size[0] or centre[3] == size[1]:
-        raise ValueError(f"the field of the central unit of layer {layer!r} reaches the border of the "
-                         f"{size[0]}x{size[1]} probe ({centre}): use a larger input_size")
-    r = (centre[2] - centre[0], centre[3] - centre[1])
-    jump = (down[0] - centre[0], right[1] - centre[1])
-    i, j = min(h // 2, h - 2), min(w // 2, w - 2)
-    start = (centre[0] + (r[0] - 1) / 2 - i * jump[0], centre[1] + (r[1] - 1) / 2 - j * jump[1])
-    return ReceptiveField(layer, r, jump, start)
+    fields = {}
+    for layer, ((centre, down, right), (h, w)) in _boxes(model, layers, size, three, in_channels, call).items():
+        if centre[0] == 0 or centre[1] == 0 or centre[2] == size[0] or centre[3] == size[1]:
+            raise ValueError(f"the field of the central unit of layer {layer!r} reaches the border of "
+                             f"the {size[0]}x{size[1]} probe ({centre}): use a larger input_size")
+        r = (centre[2] - centre[0], centre[3] - centre[1])
+        jump = (down[0] - centre[0], right[1] - centre[1])
+        i, j = min(h // 2, h - 2), min(w // 2, w - 2)
+        start = (centre[0] + (r[0] - 1) / 2 - i * jump[0], centre[1] + (r[1] - 1) / 2 - j * jump[1])
+        fields[layer] = ReceptiveField(layer, r, jump, start)
+    return fields
