@@ -64,6 +64,7 @@ class FaceDatabase:
         self._owner = torch.empty(0, dtype=torch.int64)
         self._sqnorm = torch.empty(0)
         self._most = 0
+        self._faiss_index = None
 
     # ------------------------------------------------------------------ bookkeeping
     @property
@@ -117,6 +118,7 @@ class FaceDatabase:
         self._emb, self._owner, self._names = emb, owner, names
         self._sqnorm = emb.pow(2).sum(dim=1)
         self._most = int(torch.bincount(owner).max()) if len(owner) else 0  # most embeddings of one person
+        self._faiss_index = None  # built on first faiss search, dropped whenever the gallery changes
 
     # ------------------------------------------------------------------ enroll / remove
     def enroll(
@@ -255,9 +257,10 @@ class FaceDatabase:
             import faiss
         except ImportError as exc:
             raise ImportError("backend='faiss' needs faiss: pip install faiss-cpu") from exc
-        index = faiss.IndexFlatL2(self._dim)
-        index.add(self._emb.cpu().numpy())
-        _, rows = index.search(p.cpu().numpy(), n)
+        if self._faiss_index is None:
+            self._faiss_index = faiss.IndexFlatL2(self._dim)
+            self._faiss_index.add(self._emb.cpu().numpy())
+        _, rows = self._faiss_index.search(p.cpu().numpy(), n)
         return torch.from_numpy(rows).to(p.device)
 
     # ------------------------------------------------------------------ save / load
