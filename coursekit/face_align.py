@@ -32,12 +32,14 @@ __all__ = [
     "align_faces",
     "crops_to_chips",
     "LFW_DEEPFUNNELED_CROP",
+    "LFW_DEEPFUNNELED_CENTER",
     "OLIVETTI_CROP",
 ]
 
 # Side of the centre crop of a 250×250 LFW deep-funneled image that best matches a dlib chip
 # (measured: benchmarks/face_embedding.py docstring and the issue-8 note).
-LFW_DEEPFUNNELED_CROP = 150
+LFW_DEEPFUNNELED_CROP = 117
+LFW_DEEPFUNNELED_CENTER = (135, 126)  # (row, column): dlib's chips sit 10 px below the image centre
 OLIVETTI_CROP = None  # the whole 64×64 image
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 
@@ -157,18 +159,21 @@ def align_faces(image, *, upsample: int = 1, aligner: FaceAligner | None = None)
     return (aligner or FaceAligner(upsample=upsample))._align(image)
 
 
-def crops_to_chips(images, crop: int | None = None) -> np.ndarray:
-    """Already-cropped face images to 150×150 RGB chips: centre crop, resize, gray -> RGB.
+def crops_to_chips(images, crop: int | None = None, center: tuple[int, int] | None = None) -> np.ndarray:
+    """Already-cropped face images to 150×150 RGB chips: square crop, resize, gray -> RGB.
 
-    chip = resize_bilinear(image[(H − crop)/2 : (H + crop)/2, (W − crop)/2 : (W + crop)/2], 150)
+    chip = resize_bilinear(image[r − crop/2 : r + crop/2, c − crop/2 : c + crop/2], 150), with
+    (r, c) = ``center`` (default the image centre).
 
     Parameters
     ----------
     images : Tensor or np.ndarray of uint8, shape (N, C, H, W) with C in {1, 3}
         As the coursekit loaders return them (``load_olivetti().images``, ``LFWPairs.images1``).
     crop : int, optional
-        Side of the centred square to keep; None keeps the largest centred square. Use
-        :data:`LFW_DEEPFUNNELED_CROP` for 250×250 LFW deep-funneled images.
+        Side of the square to keep; None keeps the largest centred square. For 250×250 LFW
+        deep-funneled images use :data:`LFW_DEEPFUNNELED_CROP` and :data:`LFW_DEEPFUNNELED_CENTER`.
+    center : (int, int), optional
+        (row, column) of the square's centre; default the image centre. The square must fit.
 
     Returns
     -------
@@ -186,14 +191,21 @@ def crops_to_chips(images, crop: int | None = None) -> np.ndarray:
         raise TypeError(f"images must have dtype uint8, got {x.dtype}")
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"images must have shape (N, C, H, W) with C 1 or 3, got {tuple(x.shape)}")
-    side = min(x.shape[2], x.shape[3])
-    if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or not 1 <= crop <= side):
-        raise ValueError(f"crop must be None or an int in [1, {side}] for {tuple(x.shape[2:])} images, got {crop!r}")
-    return _crops_to_chips(x, side if crop is None else crop)
+    h, w = x.shape[2], x.shape[3]
+    if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or not 1 <= crop <= min(h, w)):
+        raise ValueError(f"crop must be None or an int in [1, {min(h, w)}] for {h}x{w} images, got {crop!r}")
+    crop = min(h, w) if crop is None else crop
+    top, left = (h - crop) // 2, (w - crop) // 2
+    if center is not None:
+        if len(center) != 2 or not all(isinstance(v, (int, np.integer)) for v in center):
+            raise ValueError(f"center must be a (row, column) pair of ints, got {center!r}")
+        top, left = int(center[0]) - crop // 2, int(center[1]) - crop // 2
+        if not (0 <= top <= h - crop and 0 <= left <= w - crop):
+            raise ValueError(f"a {crop}-pixel square at center {tuple(center)} does not fit in {h}x{w} images")
+    return _crops_to_chips(x, crop, top, left)
 
 
-def _crops_to_chips(x: torch.Tensor, crop: int) -> np.ndarray:
-    top, left = (x.shape[2] - crop) // 2, (x.shape[3] - crop) // 2
+def _crops_to_chips(x: torch.Tensor, crop: int, top: int, left: int) -> np.ndarray:
     x = x[:, :, top : top + crop, left : left + crop].float()
     if crop != CHIP_SIZE:
         x = F.interpolate(x, size=(CHIP_SIZE, CHIP_SIZE), mode="bilinear", align_corners=False,
