@@ -203,3 +203,14 @@ def test_save_overwrites_atomically(tmp_path):
     db.remove("p0")
     db.save(path)
     assert FaceDatabase.load(path).names == db.names
+
+
+def test_faiss_index_follows_gallery_changes():
+    pytest.importorskip("faiss")
+    db, _, _ = _db()
+    probe = torch.full((8,), 7.0)
+    assert db.identify_batch(probe, 100.0, backend="faiss")[0] != ["new"]
+    db.enroll("new", probe)
+    assert db.identify_batch(probe, 0.1, backend="faiss")[0] == ["new"]
+    db.remove("new")
+    assert db.identify_batch(probe, 0.1, backend="faiss")[0] == [None]
