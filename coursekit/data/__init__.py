@@ -2,6 +2,7 @@
 
 from ._common import DataNotFoundError, ImageSet
 from .faces import LFWPairs, load_lfw_pairs, load_lfw_people, load_olivetti, load_orl, load_yale
+from .generated_faces import generated_faces as generated_faces
 from .glyphs import make_glyphs
 from .images import CONTENT_IMAGES, STYLE_IMAGES, content_image, generated_texture, style_image
 from .omniglot import OneShotRun, load_omniglot, load_omniglot_runs
