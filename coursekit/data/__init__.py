@@ -7,7 +7,11 @@ from .glyphs import make_glyphs
 from .images import CONTENT_IMAGES, STYLE_IMAGES, content_image, generated_texture, style_image
 from .omniglot import OneShotRun, load_omniglot, load_omniglot_runs
 from .registry import DATASETS
+from .signals import SignalSet as SignalSet
+from .signals import make_ecg_signals as make_ecg_signals
 from .text import TextSet, load_mr_polarity
+from .video import ClipSet as ClipSet
+from .video import make_motion_clips as make_motion_clips
 
 __all__ = [
     "DataNotFoundError", "ImageSet",

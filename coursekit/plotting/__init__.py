@@ -3,6 +3,7 @@
 One module per kind of figure; this package re-exports the public functions.
 """
 
+from .conv import plot_accuracy_curves, plot_clips, plot_signals, plot_token_activations  # noqa: F401
 from .embeddings import plot_distance_shift, plot_embedding_2d, plot_triplet_history  # noqa: F401
 from .images import image_grid, show_image, to_hwc
 from .verification import (

@@ -1,0 +1,99 @@
+"""Checks for the exercises of notebook 07 (1-D and 3-D convolutions).
+
+- ``check_conv_output_size(fn)``: ``fn(n, f, s, p, d)`` = ⌊(n + 2p − d(f − 1) − 1)/s⌋ + 1.
+- ``check_max_over_time(fn)``: ``fn(x)`` with x (N, C, L) returns max_t x[:, :, t], shape (N, C).
+- ``check_conv1d(fn)``: ``fn(x, weight, bias)`` equals ``torch.nn.functional.conv1d`` (no padding, stride 1).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from ..conv_shapes import _conv_output_size
+from ..models.text_cnn import _max_over_time
+from ._harness import Case, Mistake, run_check
+
+__all__ = ["check_conv_output_size", "check_max_over_time", "check_conv1d"]
+
+
+def _size_ref(n, f, s=1, p=0, d=1):
+    return _conv_output_size(n, f, s, p, d)
+
+
+def check_conv_output_size(learner_fn) -> int:
+    """Compare ``learner_fn(n, f, s, p, d)`` with the output-size formula on 1-D/2-D/3-D layer sizes."""
+    cases = [
+        Case("Kim: 56 words, width 3", (56, 3, 1, 0, 1)),
+        Case("C3D conv: 112, 3×3, pad 1", (112, 3, 1, 1, 1)),
+        Case("stride 2 that does not divide", (7, 3, 2, 0, 1)),
+        Case("stride 2 with padding", (32, 3, 2, 1, 1)),
+        Case("pooling 2 by 2", (33, 2, 2, 0, 1)),
+        Case("dilation 2", (10, 3, 1, 0, 2)),
+        Case("dilation 3, stride 2, pad 2", (50, 5, 2, 2, 3)),
+        Case("filter as long as the input", (5, 5, 1, 0, 1)),
+    ]
+    mistakes = [
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - f) // s + 1,
+                "the dilation is missing: a dilated filter spans d(f − 1) + 1 samples, not f."),
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + p - d * (f - 1) - 1) // s + 1,
+                "padding is added at both ends: the padded length is n + 2p."),
+        Mistake(lambda n, f, s=1, p=0, d=1: -(-(n + 2 * p - d * (f - 1) - 1) // s) + 1,
+                "round down, not up: a window that would run past the end is not computed."),
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - d * (f - 1) - 1) // s,
+                "the first window counts too: add 1 after dividing by the stride."),
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - d * (f - 1) - 1) / s + 1,
+                "use integer (floor) division // so the size is an int."),
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - d * (f - 1) - 1 + 1) // s + 1,
+                "the last window starts at n + 2p − span; the numerator is n + 2p − d(f − 1) − 1."),
+    ]
+    return run_check("conv_output_size", learner_fn, _size_ref, cases, mistakes=mistakes)
+
+
+def check_max_over_time(learner_fn) -> int:
+    """Compare ``learner_fn(x)`` with max over the last (time) axis on tensors of shape (N, C, L)."""
+    g = torch.Generator().manual_seed(7)
+    cases = [
+        Case("one sentence, one map", (torch.tensor([[[0.5, 2.0, -1.0, 1.5]]]),)),
+        Case("all negative (ReLU off): max, not max of |x|", (-torch.rand(2, 3, 5, generator=g) - 0.1,)),
+        Case("batch of 4, 6 maps, 9 steps", (torch.randn(4, 6, 9, generator=g),)),
+        Case("a single time step", (torch.randn(3, 2, 1, generator=g),)),
+    ]
+    mistakes = [
+        Mistake(lambda x: x.mean(dim=-1), "this is average pooling; max-over-time keeps the largest value."),
+        Mistake(lambda x: x.sum(dim=-1), "sum pooling grows with sentence length; take the max."),
+        Mistake(lambda x: x.abs().amax(dim=-1), "take the max of x itself, not of |x|."),
+        Mistake(lambda x: x.amax(dim=-1, keepdim=True), "drop the time axis: the result has shape (N, C)."),
+    ]
+    return run_check("max_over_time", learner_fn, _max_over_time, cases, mistakes=mistakes)
+
+
+def _conv1d_ref(x, weight, bias):
+    return F.conv1d(x, weight, bias)
+
+
+def check_conv1d(learner_fn) -> int:
+    """Compare ``learner_fn(x, weight, bias)`` with ``F.conv1d(x, weight, bias)`` (stride 1, no padding)."""
+    g = torch.Generator().manual_seed(3)
+    r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731
+    cases = [
+        Case("hand-sized: one channel, filter [1, 0, -1]",
+             (torch.tensor([[[1.0, 2.0, 4.0, 7.0, 11.0]]], dtype=torch.float64),
+              torch.tensor([[[1.0, 0.0, -1.0]]], dtype=torch.float64), torch.tensor([0.5], dtype=torch.float64))),
+        Case("Kim-like: 5 channels in, 4 maps out, width 3", (r(2, 5, 8), r(4, 5, 3), r(4))),
+        Case("width 1 (a per-position linear map)", (r(3, 2, 6), r(5, 2, 1), r(5))),
+        Case("filter as long as the input", (r(1, 3, 4), r(2, 3, 4), r(2))),
+    ]
+    mistakes = [
+        Mistake(lambda x, w, b: F.conv1d(x, w.flip(-1), b),
+                "PyTorch's convolution does not flip the filter (it is a cross-correlation): "
+                "out[t] = Σ_k w[k] x[t + k]."),
+        Mistake(lambda x, w, b: F.conv1d(x, w), "add the bias b[c_out] to every output position."),
+        Mistake(lambda x, w, b: F.conv1d(x, w, b)[..., :-1],
+                "there are L − f + 1 output positions: the last window starts at t = L − f."),
+        Mistake(lambda x, w, b: F.conv1d(x, w, b, padding=w.shape[-1] // 2),
+                "no padding here: the output is shorter than the input by f − 1."),
+        Mistake(lambda x, w, b: F.conv1d(x[:, :1], w[:, :1], b),
+                "sum over every input channel: out[c_out, t] = b[c_out] + Σ_c_in Σ_k w[c_out, c_in, k] x[c_in, t + k]."),
+    ]
+    return run_check("conv1d", learner_fn, _conv1d_ref, cases, mistakes=mistakes, tol=1e-8)

@@ -1,0 +1,57 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from coursekit.plotting.conv import (  # noqa: E402
+    plot_accuracy_curves,
+    plot_clips,
+    plot_signals,
+    plot_token_activations,
+)
+
+
+def test_plot_clips_draws_one_panel_per_frame():
+    clips = torch.rand(2, 1, 5, 8, 8)
+    fig = plot_clips(clips, ["right", "left"])
+    assert len(fig.axes) == 10
+    np.testing.assert_allclose(fig.axes[6].images[0].get_array(), clips[1, 0, 1].numpy())
+    assert fig.axes[5].get_ylabel() == "left"
+    plt.close(fig)
+
+
+def test_plot_signals_marks_events_and_overlays_activations():
+    x = torch.randn(2, 1, 64)
+    fig = plot_signals(x, fs=32.0, marks=[10, -1], activations=torch.rand(2, 16), titles=["a", "b"])
+    ax0 = fig.axes[0]
+    np.testing.assert_allclose(ax0.lines[0].get_ydata(), x[0, 0].numpy())
+    assert len(ax0.lines) == 2 and ax0.lines[1].get_xdata()[0] == pytest.approx(10 / 32)  # the event line
+    plt.close(fig)
+
+
+def test_token_activations_and_curves():
+    ax = plot_token_activations(["a", "fine", "film"], torch.rand(4, 2))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "fine"]
+    ax2 = plot_accuracy_curves({"C3D": [0.6, 0.9], "frames": [0.5, 0.5]}, chance=0.5)
+    assert len(ax2.lines) == 3
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: plot_clips(torch.rand(2, 8, 8)), r"clips must have shape \(N, 1, T, H, W\)"),
+        (lambda: plot_clips(torch.rand(1, 3, 2, 8, 8)), "clips must be grayscale"),
+        (lambda: plot_clips(torch.rand(2, 2, 8, 8), ["one"]), "one entry per clip"),
+        (lambda: plot_signals(torch.rand(2, 2, 2, 2)), r"signals must have shape \(N, 1, L\)"),
+        (lambda: plot_signals(torch.rand(2, 9), marks=[1]), "marks must have one entry per signal"),
+        (lambda: plot_token_activations(["a"], torch.rand(2, 3)), r"1 <= L' <= 1 tokens"),
+        (lambda: plot_accuracy_curves({}), "curves must map run names"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_clear_message(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
