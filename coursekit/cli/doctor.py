@@ -26,7 +26,13 @@ DLIB_MODELS = (
 
 
 def environment_report() -> dict[str, str]:
-    """Python, torch and torchvision versions, the device, quick mode and the data dir resolution."""
+    """Python, torch and torchvision versions, the device, quick mode and the data dir resolution.
+
+    Examples
+    --------
+    >>> sorted(environment_report())[:3]
+    ['cache dir', 'data dir', 'device']
+    """
     import torch
     import torchvision
 
@@ -56,7 +62,13 @@ def _requirement_name(requirement: str) -> str | None:
 
 
 def missing_packages() -> list[str]:
-    """The required distributions (coursekit's own dependency list) that are not installed."""
+    """The required distributions (coursekit's own dependency list) that are not installed.
+
+    Examples
+    --------
+    >>> missing_packages()
+    []
+    """
     try:
         requirements = importlib.metadata.requires("coursekit") or []
     except importlib.metadata.PackageNotFoundError:
@@ -74,7 +86,13 @@ def missing_packages() -> list[str]:
 
 
 def dataset_report(data_home: str | os.PathLike | None = None) -> list[tuple[str, str, str, str]]:
-    """(data set, part, "data dir"/"cache"/"missing"/"not present (optional)", path) for each part."""
+    """(data set, part, "data dir"/"cache"/"missing"/"not present (optional)", path) for each part.
+
+    Examples
+    --------
+    >>> sorted({row[0] for row in dataset_report()})
+    ['lfw', 'mr', 'olivetti', 'omniglot', 'orl', 'style', 'yale']
+    """
     from coursekit.data import registry
 
     rows = []
@@ -94,6 +112,11 @@ def dlib_model_file(name: str = DLIB_MODELS[0]) -> Path | None:
 
     The package is located with ``importlib.util.find_spec`` and not imported: its
     ``__init__`` imports ``pkg_resources``, which recent setuptools no longer ships.
+
+    Examples
+    --------
+    >>> dlib_model_file("no_such_model.dat") is None
+    True
     """
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
@@ -103,7 +126,13 @@ def dlib_model_file(name: str = DLIB_MODELS[0]) -> Path | None:
 
 
 def vgg_weight_files() -> dict[str, Path]:
-    """The torch hub cache paths of torchvision's ImageNet VGG-16/VGG-19 weights (may not exist)."""
+    """The torch hub cache paths of torchvision's ImageNet VGG-16/VGG-19 weights (may not exist).
+
+    Examples
+    --------
+    >>> sorted(p.name for p in vgg_weight_files().values())
+    ['vgg16-397923af.pth', 'vgg19-dcbb9e9d.pth']
+    """
     import torch
     from torchvision.models import VGG16_Weights, VGG19_Weights
 
@@ -115,7 +144,13 @@ def vgg_weight_files() -> dict[str, Path]:
 
 
 def weight_report() -> list[tuple[str, str, str]]:
-    """(weights, "available"/"missing", where) for the dlib models and the VGG ImageNet weights."""
+    """(weights, "available"/"missing", where) for the dlib models and the VGG ImageNet weights.
+
+    Examples
+    --------
+    >>> weight_report()[0][0]
+    'dlib dlib_face_recognition_resnet_model_v1.dat'
+    """
     rows = []
     for name in DLIB_MODELS:
         path = dlib_model_file(name)

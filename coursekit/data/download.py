@@ -65,6 +65,11 @@ def find_data(
     """The first ``root / relpath`` that exists (and passes ``is_valid``), or None.
 
     Roots come from ``search_roots(data_home)``; within a root, ``relpaths`` are tried in order.
+
+    Examples
+    --------
+    >>> find_data(["no/such/folder"], "/tmp") is None
+    True
     """
     for root in search_roots(data_home):
         for rel in relpaths:
@@ -107,7 +112,13 @@ def is_online(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 
 def file_md5(path: str | os.PathLike, algorithm: str = "md5") -> str:
-    """Hex digest of a file (``algorithm`` as in ``hashlib.new``), read in 1 MiB chunks."""
+    """Hex digest of a file (``algorithm`` as in ``hashlib.new``), read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> file_md5(os.devnull)
+    'd41d8cd98f00b204e9800998ecf8427e'
+    """
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -128,6 +139,11 @@ def download_url(
     ------
     OSError
         When the transfer fails, or the hash differs (the ``.part`` file is removed).
+
+    Examples
+    --------
+    >>> download_url(MR_URL, config.cache_dir() / "downloads" / "mr.tgz")  # doctest: +SKIP
+    PosixPath('.../downloads/mr.tgz')
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +172,11 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, mark
     Archives differ in whether the payload sits at the top or inside a folder; ``marker`` (a
     relative path such as ``"run01/class_labels.txt"``) says which extracted folder is the
     payload. The move into ``dest`` happens only after a complete extraction.
+
+    Examples
+    --------
+    >>> extract_archive("all_runs.zip", cache / "omniglot" / "one_shot_runs", marker="run01/class_labels.txt")  # doctest: +SKIP
+    PosixPath('.../omniglot/one_shot_runs')
     """
     archive, dest = Path(archive), Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +203,13 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, mark
 
 
 def data_not_found(name: str, looked_in: Sequence[Path], why: str = "") -> DataNotFoundError:
-    """The error every loader raises when a data set is neither on disk nor downloadable."""
+    """The error every loader raises when a data set is neither on disk nor downloadable.
+
+    Examples
+    --------
+    >>> "data fetch mr" in str(data_not_found("mr", [Path("/nowhere")]))
+    True
+    """
     places = "\n  ".join(str(p) for p in looked_in)
     return DataNotFoundError(
         f"data set {name!r} not found{': ' + why if why else ''}. Looked in:\n  {places}\n"
