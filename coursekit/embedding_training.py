@@ -268,11 +268,11 @@ def load_or_train_face_embedding(
 
     The cache file is ``<cache_dir>/face_embedding/<key>.safetensors`` (``cache_dir`` defaults
     to ``config.cache_dir()``, i.e. ``$COURSEKIT_CACHE`` or the user cache dir). ``key`` is a
-    SHA-256 over the training images and labels, ``seed``, every setting (defaults filled in)
-    and a format version, so any change retrains. The file holds the weights; its metadata
-    holds the settings and the training history (JSON). ``held_out`` is not part of the key:
-    the recorded held-out curve is whatever the first run measured. ``device`` is not part of
-    the key either: weights trained on a GPU are reused on the CPU and vice versa.
+    SHA-256 over the training images and labels, the ``held_out`` images and labels (they
+    decide the recorded evaluation curve), ``seed``, every setting (defaults filled in) and a
+    format version, so any change retrains. The file holds the weights; its metadata holds the
+    settings and the training history (JSON). ``device`` and ``progress`` are not part of the
+    key: weights trained on a GPU are reused on the CPU and vice versa.
 
     Parameters
     ----------
@@ -302,8 +302,8 @@ def load_or_train_face_embedding(
     held_out = settings.pop("held_out", None)
     full = defaults | settings | {"seed": seed, "format": _CACHE_FORMAT, "in_channels": int(images.shape[1])}
     digest = hashlib.sha256(json.dumps(full, sort_keys=True).encode())
-    digest.update(images.contiguous().cpu().numpy().tobytes())
-    digest.update(labels.contiguous().cpu().numpy().tobytes())
+    for t in (images, labels) + (tuple(held_out) if held_out is not None else ()):
+        digest.update(t.contiguous().cpu().numpy().tobytes())
     path = Path(cache_dir) if cache_dir is not None else config.cache_dir()
     path = path / "face_embedding" / f"{digest.hexdigest()[:20]}.safetensors"
     device = torch.device(device) if device is not None else config.device()

@@ -175,6 +175,8 @@ def test_load_or_train_caches_weights_and_history(faces, tmp_path, monkeypatch):
         et.load_or_train_face_embedding(x[1:], y[1:], seed=1, cache_dir=tmp_path, **settings)
     with pytest.raises(AssertionError, match="trained although"):
         et.load_or_train_face_embedding(x, y, seed=1, cache_dir=tmp_path, retrain=True, **settings)
+    with pytest.raises(AssertionError, match="trained although"):
+        et.load_or_train_face_embedding(x, y, seed=1, cache_dir=tmp_path, held_out=(x[:4], y[:4]), **settings)
 
 
 def test_load_or_train_default_cache_dir_follows_config(faces, tmp_path, monkeypatch):
