@@ -20,6 +20,7 @@ from coursekit.visualize import (
     layer_specs,
     maximize_activation,
     measure_receptive_field,
+    measure_receptive_fields,
     receptive_field,
     receptive_field_by_gradient,
     receptive_fields,
@@ -95,10 +96,13 @@ def test_backprojection_matches_arithmetic_on_vgg16():
 
 def test_measured_field_equals_arithmetic_with_dilation_padding_and_pools():
     net = _small_net()
-    for layer in ["0", "2", "3", "6", "7"]:
+    measured = measure_receptive_fields(net, ["0", "2", "3", "6", "7"], 64)  # one pass for all
+    for layer, got in measured.items():
         expected = receptive_field(net, layer)
-        got = measure_receptive_field(net, layer, 64)
         assert (got.size, got.jump, got.start) == (expected.size, expected.jump, expected.start), layer
+    assert measure_receptive_field(net, "6", 64) == measured["6"]
+    with pytest.raises(ValueError, match="layers must be a non-empty list"):
+        measure_receptive_fields(net, [], 64)
 
 
 class _Residual(nn.Module):

@@ -38,7 +38,12 @@ def patch_mosaic(
     """Tile k patches (k, C, h, w) into one RGB array (rows·h + gaps, ncols·w + gaps, 3).
 
     Pixels where ``valid`` (k, h, w) is False (outside the image) get a grey checkerboard;
-    gaps are white.
+    gaps are white. Patch i goes to row i // ncols, column i % ncols.
+
+    Examples
+    --------
+    >>> patch_mosaic(torch.zeros(4, 3, 5, 5)).shape
+    (11, 17, 3)
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError(f"images must be a tensor of shape (k, C, h, w), got {getattr(images, 'shape', type(images).__name__)}")
@@ -76,6 +81,18 @@ def plot_top_patches(
     n_units : int, optional, units shown per layer (default: all, up to the fewest any layer has)
     n_patches : int, patches per unit (9 as in Zeiler & Fergus)
     titles : column titles (default the layer names)
+
+    Returns
+    -------
+    Figure with n_units × len(patches) Axes.
+
+    Examples
+    --------
+    >>> from coursekit.visualize import Patches
+    >>> p = Patches("conv1", torch.arange(2), torch.zeros(2, 9, 3, 7, 7), torch.ones(2, 9, 7, 7, dtype=torch.bool),
+    ...             torch.zeros(2, 9, 4), torch.zeros(2, 9))
+    >>> len(plot_top_patches([p, p]).axes)
+    4
     """
     if len(patches) == 0:
         raise ValueError("patches is empty: give one Patches per layer")
@@ -109,7 +126,13 @@ def plot_filters(
 ) -> Figure:
     """First-layer filters (O, C, kh, kw) as small images: RGB when C = 3, else channel 0 in grey.
 
-    Each filter is min-max scaled on its own, so the colour shows the pattern, not the norm.
+    Each filter is min-max scaled on its own, (w − min w) / (max w − min w), so the colour
+    shows the pattern, not the norm. Returns the Figure (one Axes per grid slot).
+
+    Examples
+    --------
+    >>> len(plot_filters(torch.randn(8, 3, 7, 7), ncols=4).axes)
+    8
     """
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
         raise ValueError(f"weight must be a tensor of shape (O, C, kh, kw), got {getattr(weight, 'shape', type(weight).__name__)}")
@@ -144,7 +167,16 @@ def plot_feature_maps(
     cmap: str = "viridis",
     title: str | None = None,
 ) -> Figure:
-    """Feature maps (C, H, W) of one image, each scaled on its own; the image first if given."""
+    """Feature maps (C, H, W) of one image, each scaled on its own; the image first if given.
+
+    Shows the first ``n_maps`` maps with ``cmap``; ``image`` is (C, H, W) in [0, 1] or uint8.
+    Returns the Figure.
+
+    Examples
+    --------
+    >>> len([ax for ax in plot_feature_maps(torch.randn(4, 5, 5), ncols=2).axes if ax.get_images()])
+    4
+    """
     if not isinstance(maps, torch.Tensor) or maps.dim() != 3:
         raise ValueError(f"maps must be a tensor of shape (C, H, W), got {getattr(maps, 'shape', type(maps).__name__)}")
     m = maps.detach().float().cpu()[:n_maps]
@@ -174,7 +206,15 @@ def plot_receptive_field_box(
     image: torch.Tensor, box: tuple[int, int, int, int], *, ax: Axes | None = None,
     color: str = "red", title: str | None = None,
 ) -> Axes:
-    """The image with the box (top, left, bottom, right) that one unit sees drawn on it."""
+    """The image with the box (top, left, bottom, right) that one unit sees drawn on it.
+
+    The box may leave the image (a unit near the border); bottom/right are exclusive.
+
+    Examples
+    --------
+    >>> len(plot_receptive_field_box(torch.rand(3, 8, 8), (-1, 2, 4, 7)).patches)
+    1
+    """
     ax = show_image(image, ax=ax)
     if title is not None:
         ax.set_title(title, fontsize=9)
