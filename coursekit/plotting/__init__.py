@@ -19,3 +19,13 @@ from .verification import (
 __all__ = ["image_grid", "show_image", "to_hwc"]
 __all__ += ["plot_confusion", "plot_det", "plot_distance_histograms", "plot_open_set_curve",
             "plot_pairs", "plot_roc", "plot_timings"]
+
+from .visualize import (  # noqa: E402
+    patch_mosaic,
+    plot_feature_maps,
+    plot_filters,
+    plot_receptive_field_box,
+    plot_top_patches,
+)
+
+__all__ += ["patch_mosaic", "plot_feature_maps", "plot_filters", "plot_receptive_field_box", "plot_top_patches"]
