@@ -30,6 +30,7 @@ __all__ = [
     "AlignedFaces",
     "FaceAligner",
     "align_faces",
+    "align_dataset",
     "crops_to_chips",
     "LFW_DEEPFUNNELED_CROP",
     "LFW_DEEPFUNNELED_CENTER",
@@ -157,6 +158,59 @@ def align_faces(image, *, upsample: int = 1, aligner: FaceAligner | None = None)
     """
     image = _check_image(image)
     return (aligner or FaceAligner(upsample=upsample))._align(image)
+
+
+def align_dataset(
+    images, crop: int | None = None, center: tuple[int, int] | None = None, *,
+    min_side: int = 200, aligner: FaceAligner | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chips for a data set of face crops: dlib's alignment where it finds a face, else the crop.
+
+    Each image is upscaled (bilinear, by an integer factor) until its shorter side is at least
+    ``min_side``, the detector runs on it and the face nearest the image centre is aligned as in
+    :func:`align_faces`; where no face is found the chip is ``crops_to_chips(image, crop, center)``.
+
+    Parameters
+    ----------
+    images : Tensor or np.ndarray of uint8, shape (N, C, H, W) with C in {1, 3}
+    crop, center
+        The fallback crop, as in :func:`crops_to_chips`.
+    min_side : int
+        Upscale small images (Olivetti's 64×64 needs ×4) so the detector can see the face.
+    aligner : FaceAligner, optional
+        Reuse a loaded detector/landmark model.
+
+    Returns
+    -------
+    chips : np.ndarray of uint8, shape (N, 150, 150, 3)
+    is_detected : np.ndarray of bool, shape (N,)
+        True where the chip came from the detector and landmarks.
+
+    Examples
+    --------
+    >>> chips, is_detected = align_dataset(np.zeros((1, 1, 64, 64), np.uint8))
+    >>> chips.shape, is_detected.tolist()
+    ((1, 150, 150, 3), [False])
+    """
+    fallback = crops_to_chips(images, crop, center)  # also validates images, crop and center
+    if isinstance(min_side, bool) or not isinstance(min_side, int) or min_side < 1:
+        raise ValueError(f"min_side must be an int >= 1, got {min_side!r}")
+    x = torch.as_tensor(images)
+    h, w = x.shape[2], x.shape[3]
+    factor = -(-min_side // min(h, w))  # ceil
+    aligner = aligner or FaceAligner(upsample=0)
+    chips, is_detected = fallback.copy(), np.zeros(len(fallback), dtype=bool)
+    for k in range(x.shape[0]):
+        image = x[k : k + 1].float()
+        if factor > 1:
+            image = F.interpolate(image, scale_factor=factor, mode="bilinear", align_corners=False)
+        image = image[0].round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        faces = aligner._align(_check_image(image))
+        if len(faces):
+            centres = (faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2
+            nearest = np.argmin(np.hypot(centres[:, 0] - w * factor / 2, centres[:, 1] - h * factor / 2))
+            chips[k], is_detected[k] = faces.chips[nearest], True
+    return chips, is_detected
 
 
 def crops_to_chips(images, crop: int | None = None, center: tuple[int, int] | None = None) -> np.ndarray:

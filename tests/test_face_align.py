@@ -15,6 +15,7 @@ from coursekit.face_align import (
     LFW_DEEPFUNNELED_CENTER,
     LFW_DEEPFUNNELED_CROP,
     FaceAligner,
+    align_dataset,
     align_faces,
     crops_to_chips,
 )
@@ -160,3 +161,28 @@ def test_lfw_crop_close_to_dlib_alignment(aligner):
     cx, cy, side = np.mean(rows, axis=0)[:3]
     assert abs(cy - LFW_DEEPFUNNELED_CENTER[0]) < 8 and abs(cx - LFW_DEEPFUNNELED_CENTER[1]) < 8
     assert abs(side - LFW_DEEPFUNNELED_CROP) < 20
+
+
+def test_align_dataset_aligns_faces_and_falls_back_to_the_crop(aligner):
+    try:
+        path = config.data_dir() / "lfw" / "lfw-deepfunneled" / "Colin_Powell" / "Colin_Powell_0001.jpg"
+    except FileNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        pytest.skip("LFW images not found; set COURSEKIT_DATA=../shared/data")
+    face = np.asarray(Image.open(path).convert("RGB"))
+    images = np.stack([face, np.full_like(face, 90)]).transpose(0, 3, 1, 2).copy()
+    chips, is_detected = align_dataset(images, LFW_DEEPFUNNELED_CROP, LFW_DEEPFUNNELED_CENTER, aligner=aligner)
+    assert chips.shape == (2, 150, 150, 3) and is_detected.tolist() == [True, False]
+    found = aligner(face)
+    centres = (found.boxes[:, :2] + found.boxes[:, 2:]) / 2
+    np.testing.assert_array_equal(chips[0], found.chips[np.argmin(np.abs(centres - 125).sum(axis=1))])
+    np.testing.assert_array_equal(chips[1], crops_to_chips(images[1:], LFW_DEEPFUNNELED_CROP, LFW_DEEPFUNNELED_CENTER)[0])
+
+
+def test_align_dataset_upscales_small_images(aligner, astronaut):
+    small = astronaut[40:232:3, 120:312:3]  # the face, 64x64 like Olivetti
+    chips, is_detected = align_dataset(small.transpose(2, 0, 1)[None].copy(), aligner=aligner)
+    assert is_detected.tolist() == [True]
+    with pytest.raises(ValueError, match="min_side must be an int >= 1, got 0"):
+        align_dataset(small.transpose(2, 0, 1)[None].copy(), min_side=0, aligner=aligner)

@@ -1,0 +1,95 @@
+"""Faces per second: the PyTorch port of dlib's face ResNet vs dlib-bin itself, on the same chips.
+
+Usage::
+
+    python benchmarks/face_embedding.py              # one run each, prints the ratio
+    python benchmarks/face_embedding.py --variants   # also the port's variants (what was tried)
+
+The chips are real faces (LFW deep-funneled, cropped as ``coursekit.face_align`` documents) when
+``$COURSEKIT_DATA`` holds LFW, else the astronaut chip with noise added. Both sides embed the same
+chips in one batch call: ``embed_chips`` (affine folded into the convs, ``torch.inference_mode``,
+torch threads = all cores) and dlib's batched ``compute_face_descriptor(list_of_chips)``.
+Timings are wall-clock on whatever else the machine is doing; compare the ratio, not the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import dlib
+import numpy as np
+import torch
+
+from coursekit import config
+from coursekit.face_align import (
+    LFW_DEEPFUNNELED_CENTER,
+    LFW_DEEPFUNNELED_CROP,
+    align_faces,
+    crops_to_chips,
+)
+from coursekit.models.dlib_resnet import embed_chips, find_model_file, pretrained_face_embedder
+
+
+def real_chips(n: int) -> tuple[np.ndarray, str]:
+    """n chips of real faces, and where they came from."""
+    try:
+        root = config.data_dir() / "lfw" / "lfw-deepfunneled"
+        files = sorted(root.glob("*/*_0001.jpg"))[:n]
+    except FileNotFoundError:
+        files = []
+    if len(files) == n:
+        from PIL import Image
+
+        images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files]).transpose(0, 3, 1, 2)
+        chips = crops_to_chips(np.ascontiguousarray(images), LFW_DEEPFUNNELED_CROP, LFW_DEEPFUNNELED_CENTER)
+        return chips, f"{n} LFW deep-funneled images"
+    import skimage.data
+
+    chip = align_faces(skimage.data.astronaut()).chips[:1]
+    noise = np.random.default_rng(0).integers(-20, 21, (n, 150, 150, 3))
+    return np.clip(chip.astype(int) + noise, 0, 255).astype(np.uint8), f"{n} noisy astronaut chips"
+
+
+def faces_per_second(fn, n: int) -> tuple[float, np.ndarray]:
+    start = time.perf_counter()
+    out = fn()
+    return n / (time.perf_counter() - start), np.asarray(out, dtype=np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=64, help="number of chips (default 64)")
+    parser.add_argument("--batch-size", type=int, default=64, help="port batch size (default 64)")
+    parser.add_argument("--variants", action="store_true", help="also time unfused / channels_last / batch sizes")
+    args = parser.parse_args()
+
+    threads = os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    chips, what = real_chips(args.n)
+    dlib_net = dlib.face_recognition_model_v1(str(find_model_file()))
+    model = pretrained_face_embedder("cpu")
+    fused = model.fuse_affine()
+    # warm-up: first calls allocate and pick kernels
+    dlib_net.compute_face_descriptor(list(chips[:2]))
+    embed_chips(chips[:2], model=fused)
+
+    print(f"{what}; torch {torch.__version__} with {threads} threads; dlib {dlib.__version__}")
+    ours_fps, ours = faces_per_second(lambda: embed_chips(chips, batch_size=args.batch_size, model=fused), args.n)
+    dlib_fps, theirs = faces_per_second(lambda: dlib_net.compute_face_descriptor(list(chips)), args.n)
+    print(f"dlib-bin compute_face_descriptor (batched): {dlib_fps:7.1f} faces/s")
+    print(f"coursekit port, fused, batch {args.batch_size:3d}:        {ours_fps:7.1f} faces/s")
+    print(f"ratio port / dlib: {ours_fps / dlib_fps:.2f}x   max |port - dlib| = {np.abs(ours - theirs).max():.2e}")
+
+    if args.variants:
+        cl = fused.to(memory_format=torch.channels_last)
+        trials = [("unfused (affine as its own op)", model, args.batch_size), ("fused, channels_last", cl, args.batch_size)]
+        trials += [(f"fused, batch {b}", fused, b) for b in (8, 16, 32) if b != args.batch_size]
+        for name, m, b in trials:
+            fps, out = faces_per_second(lambda m=m, b=b: embed_chips(chips, batch_size=b, model=m), args.n)
+            print(f"  {name:32s} {fps:7.1f} faces/s ({fps / dlib_fps:.2f}x dlib, max diff {np.abs(out - theirs).max():.1e})")
+
+
+if __name__ == "__main__":
+    main()
