@@ -104,7 +104,8 @@ def make_motion_clips(
     ClipSet
         ``clips`` (N, 1, T, H, W); pair p holds clips 2p (forward order) and 2p+1 (reversed), so
         ``clips[2p+1] == clips[2p].flip(2)`` exactly. Motion per frame: translations move 1–2 px,
-        rotations turn 8–15°, zooms scale by 1.06–1.12 (all seeded).
+        rotations turn 8–15°, zooms scale by 1.06–1.12 (all seeded). The digit
+        stays fully inside the frame.
 
     Examples
     --------
@@ -154,10 +155,10 @@ def _make_motion_clips(n_clips: int, motions: tuple[str, ...], n_frames: int, si
     cy = torch.full((n_pairs, T), half)
     angle = u(-0.15, 0.15)[:, None].expand(n_pairs, T).clone()
     log_s = torch.zeros(n_pairs, T)
-    speed = u(1.0, 2.0)  # px per frame
-    travel = speed * (T - 1)
     room = size / 2.0  # a digit size/2 tall is fully visible while its centre stays in [size/4, 3 size/4]
-    start = size / 4.0 + (room - travel).clamp_min(0) * torch.rand(n_pairs, generator=g)
+    speed = u(1.0, 2.0).clamp(max=room / (T - 1))  # px per frame, slower for long clips so the digit stays in view
+    travel = speed * (T - 1)
+    start = size / 4.0 + (room - travel) * torch.rand(n_pairs, generator=g)
     across = size / 4.0 + room * torch.rand(n_pairs, generator=g)  # position on the other axis
     for k, kind in enumerate(kinds):
         m = kind_of_pair == k

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["plot_clips", "plot_signals", "plot_token_activations", "plot_accuracy_curves"]
 
@@ -81,6 +82,7 @@ def plot_signals(signals: torch.Tensor | np.ndarray, *, fs: float = 1.0, titles:
             twin = ax.twinx()
             ta = np.linspace(0, t[-1], act.shape[1])
             twin.fill_between(ta, act[i], color="tab:orange", alpha=0.35)
+            twin.set_ylim(min(0.0, float(act.min())), float(act.max()) or 1.0)  # one scale for every row
             twin.set_yticks([])
         if titles is not None:
             ax.set_title(titles[i], fontsize=9, loc="left")
@@ -121,6 +123,7 @@ def plot_accuracy_curves(curves: Mapping[str, Sequence[float]], *, chance: float
     if chance is not None:
         ax.axhline(chance, color="gray", ls="--", label=f"chance ({chance:.0%})")
     ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
