@@ -60,9 +60,15 @@ def test_weight_sources_without_importing(monkeypatch, tmp_path):
     assert rows["torchvision VGG19_Weights.IMAGENET1K_V1"] == "available"
 
 
-def test_bad_data_dir_reported(monkeypatch, tmp_path):
+def test_bad_data_dir_reported(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path / "nowhere"))
     assert doctor.environment_report()["data dir"].startswith("ERROR: COURSEKIT_DATA=")
+    assert doctor.dataset_report()[0][2].startswith("ERROR: COURSEKIT_DATA=")
+    assert main(["doctor"]) == 0  # reported, not a crash
+    assert "does not exist or is not a folder" in capsys.readouterr().out
+    assert main(["data", "list"]) == 2
+    assert main(["doctor", "--data-home", str(tmp_path / "also-nowhere")]) == 0
+    assert "also-nowhere' does not exist" in capsys.readouterr().out
 
 
 def test_data_list_and_fetch(offline, capsys):

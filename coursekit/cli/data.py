@@ -7,8 +7,13 @@ __all__ = ["list_datasets", "fetch_datasets", "add_parser"]
 
 def list_datasets(data_home=None) -> int:
     """Print each data set: description, source and terms, and where its parts are."""
-    from coursekit.data import registry
+    from coursekit.data import download, registry
 
+    try:
+        download.search_roots(data_home)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}")
+        return 2
     for name, info in registry.DATASETS.items():
         found = registry.locate(name, data_home)
         ok = all(found[p.name] is not None for p in info.parts if p.required)

@@ -93,8 +93,12 @@ def dataset_report(data_home: str | os.PathLike | None = None) -> list[tuple[str
     >>> sorted({row[0] for row in dataset_report()})
     ['lfw', 'mr', 'olivetti', 'omniglot', 'orl', 'style', 'yale']
     """
-    from coursekit.data import registry
+    from coursekit.data import download, registry
 
+    try:
+        download.search_roots(data_home)
+    except FileNotFoundError as exc:  # a data_home or COURSEKIT_DATA that points nowhere
+        return [("all", "data dir", f"ERROR: {exc}", "")]
     rows = []
     for name, info in registry.DATASETS.items():
         found = registry.locate(name, data_home)
