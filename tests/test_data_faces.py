@@ -244,3 +244,10 @@ def test_lfw_crop_matches_center_crop(fake_lfw):
     for side in (101, 250, 1):
         cropped = lfw.load_lfw_people(fake_lfw, min_images_per_person=1, crop=side)
         assert torch.equal(cropped.images, lfw.center_crop(full.images, side))
+
+
+def test_lfw_pairs_txt_on_the_subset_names_the_missing_person(data_root):
+    # the offline copy holds only some people, so the 10-fold pairs.txt cannot be loaded from it;
+    # the error must say which line and which file, before any image is decoded
+    with pytest.raises(FileNotFoundError, match=r"pairs\.txt line \d+: person '\w+' has no folder: .*_\d{4}\.jpg"):
+        lfw.load_lfw_pairs(pairs_file="pairs.txt")
