@@ -60,7 +60,7 @@ def test_omniglot_bad_input(fake_set, offline):
         omniglot.load_omniglot(fake_set, background="small3")
     with pytest.raises(TypeError, match="size must be None, an int or a"):
         omniglot.load_omniglot(fake_set, size="28")
-    with pytest.raises(DataNotFoundError, match="data fetch omniglot-small2"):
+    with pytest.raises(DataNotFoundError, match=r"images_background_small2[\s\S]*data fetch omniglot`"):
         omniglot.load_omniglot(fake_set, background="small2")
     root = fake_set / "omniglot" / "images_background_small1"
     (root / "Alpha" / "character03").mkdir()
@@ -143,3 +143,9 @@ def test_omniglot_small_sets_real(data_root):
     assert s1.images.float().mean() < 60  # ink on black
     s2 = omniglot.load_omniglot(background="small2", size=14)
     assert len(s2) == 3120 and len(s2.classes) == 156
+
+
+def test_runs_offline_names_the_fetch_command(offline):
+    with pytest.raises(DataNotFoundError, match=r"one_shot_runs[\s\S]*COURSEKIT_DATA[\s\S]*data fetch omniglot`"):
+        omniglot.load_omniglot_runs()
+    assert offline == [omniglot._BASE_URL]

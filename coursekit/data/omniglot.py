@@ -130,7 +130,7 @@ def load_omniglot(
     size = check_size(size)
     folder = OMNIGLOT_SETS[background][0]
     root = download.locate_or_fetch(
-        f"omniglot-{background}", [f"omniglot/{folder}", folder, f"omniglot-py/{folder}"], data_home,
+        "omniglot", [f"omniglot/{folder}", folder, f"omniglot-py/{folder}"], data_home,
         partial(_fetch_set, background), _BASE_URL, is_valid=_has_alphabets,
     )
     paths, labels, classes = [], [], []
@@ -196,7 +196,7 @@ def load_omniglot_runs(
     """
     size = check_size(size)
     root = download.locate_or_fetch(
-        "omniglot-runs", ["omniglot/one_shot_runs", "one_shot_runs", "omniglot/all_runs", "omniglot-py/one_shot_runs"],
+        "omniglot", ["omniglot/one_shot_runs", "one_shot_runs", "omniglot/all_runs", "omniglot-py/one_shot_runs"],
         data_home, _fetch_runs, _BASE_URL, is_valid=lambda p: any(p.glob("run*/class_labels.txt")),
     )
     runs = []
