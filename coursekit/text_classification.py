@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch import nn
 from torch.nn import functional as F
 
+from .classification import accuracy, predict
 from .models.text_cnn import MaxNorm, TextCNN
 from .train import History, fit
 from .vocab import PAD_ID, Vocab
@@ -92,26 +93,6 @@ class TokenBatches:
             b = order[start : start + self.batch_size]
             width = max(self.min_len, int(self.lengths[b].max()))
             yield self.ids[b, :width], self.labels[b]
-
-
-def predict(model: nn.Module, ids: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
-    """Predicted class of every row of ``ids`` (N, L), in eval mode, without gradients; shape (N,)."""
-    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.shape[0] == 0:
-        raise ValueError(f"ids must be a tensor of shape (N, L) with N >= 1, got {getattr(ids, 'shape', type(ids).__name__)}")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        out = torch.cat([model(ids[i : i + batch_size].to(device)).argmax(1).cpu()
-                         for i in range(0, len(ids), batch_size)])
-    model.train(was_training)
-    return out
-
-
-def accuracy(model: nn.Module, ids: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 500) -> float:
-    """Fraction of rows of ``ids`` whose predicted class equals ``labels``: mean(ŷ == y)."""
-    _check_labels(labels, ids.shape[0] if isinstance(ids, torch.Tensor) and ids.dim() == 2 else None)
-    return float((predict(model, ids, batch_size=batch_size) == labels).double().mean())
 
 
 @dataclass
