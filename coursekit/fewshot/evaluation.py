@@ -1,0 +1,194 @@
+"""Evaluating a similarity: accuracy over random episodes, and Lake et al.'s 20 one-shot runs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from scipy import stats
+
+from .classifiers import (
+    Distance,
+    _nearest_neighbour_classify,
+    _squared_euclidean,
+    prototype_classify,
+)
+from .episodes import EpisodeSampler
+
+__all__ = ["EpisodeAccuracy", "OneShotResult", "evaluate_episodes", "evaluate_one_shot_runs", "mean_ci95"]
+
+Embed = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class EpisodeAccuracy:
+    """Mean accuracy over episodes with the half-width of its 95% confidence interval."""
+
+    mean: float
+    ci95: float
+    per_episode: torch.Tensor
+    n_way: int
+    k_shot: int
+
+    def __str__(self) -> str:
+        return f"{self.n_way}-way {self.k_shot}-shot: {100 * self.mean:.1f}% ± {100 * self.ci95:.1f}%"
+
+
+@dataclass(frozen=True)
+class OneShotResult:
+    """Per-run and mean error (in percent) on the official one-shot runs, as Lake et al. report it."""
+
+    names: list[str]
+    errors: torch.Tensor  # (n_runs,) percent of the run's 20 test items misclassified
+    mean_error: float  # mean of errors, percent
+
+    @property
+    def accuracy(self) -> float:
+        """``1 − mean_error / 100``, the figure Koch et al. quote (e.g. 0.92)."""
+        return 1.0 - self.mean_error / 100.0
+
+
+def mean_ci95(values: torch.Tensor) -> tuple[float, float]:
+    """Mean and half-width of the Student-t 95% confidence interval ``t_{0.975, n−1} · s / √n``.
+
+    Examples
+    --------
+    >>> tuple(round(v, 3) for v in mean_ci95(torch.tensor([0.0, 1.0, 0.0, 1.0])))
+    (0.5, 0.919)
+    """
+    if not isinstance(values, torch.Tensor) or values.dim() != 1 or values.numel() < 2:
+        raise ValueError(f"values must be a tensor of shape (n,) with n >= 2, got {getattr(values, 'shape', type(values).__name__)}")
+    v = values.double()
+    n = v.numel()
+    half = float(stats.t.ppf(0.975, n - 1)) * float(v.std(unbiased=True)) / math.sqrt(n)
+    return float(v.mean()), half
+
+
+def _embed_all(embed: Embed, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    return torch.cat([embed(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def evaluate_episodes(
+    embed: Embed, images: torch.Tensor, labels: torch.Tensor, *, n_way: int, k_shot: int,
+    n_query: int = 5, n_episodes: int = 200, seed: int = 0, classifier: str = "prototype",
+    batch_size: int = 512,
+) -> EpisodeAccuracy:
+    """Accuracy of a few-shot classifier over random N-way K-shot episodes, with a 95% CI.
+
+    Every image is embedded once, ``z = embed(images)``; each episode then labels its
+    ``n_way · n_query`` queries from its support embeddings and scores the fraction correct.
+
+    Parameters
+    ----------
+    embed : callable
+        ``embed(x (B, ...)) -> (B, D)``; the identity on flattened pixels gives a pixel baseline.
+    images : Tensor of shape (N, ...)
+    labels : Tensor of shape (N,), integer
+    n_way, k_shot, n_query, n_episodes, seed : int
+        Passed to ``EpisodeSampler``.
+    classifier : {"prototype", "nearest"}
+        Nearest class mean (Snell et al.) or nearest single support example.
+
+    Returns
+    -------
+    EpisodeAccuracy
+        ``mean ± ci95`` over episodes (``mean_ci95``).
+
+    Examples
+    --------
+    >>> x = torch.arange(6.0)[:, None].repeat(4, 1); y = torch.arange(6).repeat(4)
+    >>> evaluate_episodes(lambda b: b, x, y, n_way=3, k_shot=1, n_episodes=5, n_query=2).mean
+    1.0
+    """
+    if not callable(embed):
+        raise TypeError(f"embed must be callable x -> (B, D), got {type(embed).__name__}")
+    if classifier not in ("prototype", "nearest"):
+        raise ValueError(f"classifier must be 'prototype' or 'nearest', got {classifier!r}")
+    if not isinstance(images, torch.Tensor) or images.dim() < 2:
+        raise ValueError(f"images must be a tensor of shape (N, ...), got {getattr(images, 'shape', type(images).__name__)}")
+    if not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]:
+        raise ValueError(f"labels must have shape ({images.shape[0]},), got {getattr(labels, 'shape', type(labels).__name__)}")
+    if n_episodes < 2:
+        raise ValueError(f"n_episodes must be >= 2 for a confidence interval, got {n_episodes}")
+    if isinstance(n_query, int) and n_query < 1:
+        raise ValueError(f"n_query must be >= 1 to score an episode, got {n_query}")
+    sampler = EpisodeSampler(labels, n_way=n_way, k_shot=k_shot, n_query=n_query, n_episodes=n_episodes, seed=seed)
+    z = _embed_all(embed, images, batch_size).flatten(1)
+    accs = []
+    for ep in sampler:
+        sup, qry = z[ep.support.to(z.device)], z[ep.query.flatten().to(z.device)]
+        target = ep.query_labels.to(z.device)
+        if classifier == "prototype":
+            pred = prototype_classify(sup, qry)
+        else:
+            sup_labels = torch.arange(n_way, device=z.device).repeat_interleave(k_shot)
+            pred = _nearest_neighbour_classify(sup.flatten(0, 1), sup_labels, qry, _squared_euclidean)
+        accs.append((pred == target).float().mean())
+    per_episode = torch.stack(accs).cpu()
+    mean, half = mean_ci95(per_episode)
+    return EpisodeAccuracy(mean, half, per_episode, n_way, k_shot)
+
+
+@torch.no_grad()
+def evaluate_one_shot_runs(
+    runs: Sequence, embed: Embed | None = None, *, distance: Distance | None = None,
+) -> OneShotResult:
+    """Error on Lake et al.'s (2015) one-shot runs, exactly as their ``classification_run`` scores it.
+
+    In each run, test item ``i`` is compared with the 20 training images; its prediction is
+    the training image of least cost ``d(embed(test_i), embed(training_c))`` (first on ties);
+    the run's error is ``100 · #{i : prediction_i ≠ answer_i} / n_test`` percent, and the
+    reported figure is the mean of the runs' errors.
+
+    Parameters
+    ----------
+    runs : sequence of OneShotRun
+        Each with ``training`` (20, ...), ``test`` (20, ...) and ``answer`` (20,) int64, as
+        ``coursekit.data.load_omniglot_runs`` returns them. uint8 images are scaled to [0, 1].
+    embed : callable, optional
+        ``embed(x (20, C, H, W) float) -> (20, D)``; default: the pixels themselves.
+    distance : callable, optional
+        ``distance(a (M, D), b (S, D)) -> (M, S)``; default squared Euclidean.
+
+    Returns
+    -------
+    OneShotResult
+        ``errors`` per run and ``mean_error``, in percent; ``accuracy = 1 − mean_error/100``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Run
+    >>> evaluate_one_shot_runs([Run(name="r", training=torch.eye(3), test=torch.eye(3)[[2, 0, 1]], answer=torch.tensor([2, 0, 1]))]).mean_error
+    0.0
+    """
+    if not runs:
+        raise ValueError("runs is empty: pass the list that load_omniglot_runs() returns")
+    if embed is not None and not callable(embed):
+        raise TypeError(f"embed must be callable x -> (B, D), got {type(embed).__name__}")
+    if distance is not None and not callable(distance):
+        raise TypeError(f"distance must be callable (a, b) -> (M, S), got {type(distance).__name__}")
+    names, errors = [], []
+    for k, run in enumerate(runs):
+        if not all(hasattr(run, a) for a in ("training", "test", "answer")):
+            raise TypeError(f"runs[{k}] must have .training, .test and .answer (a OneShotRun), got {type(run).__name__}")
+        training, test, answer = _as_float(run.training), _as_float(run.test), run.answer
+        if training.shape[1:] != test.shape[1:] or answer.shape != (test.shape[0],):
+            raise ValueError(
+                f"runs[{k}]: expected training (S, ...), test (M, ...) of the same image shape and answer (M,), "
+                f"got {tuple(training.shape)}, {tuple(test.shape)}, {tuple(answer.shape)}"
+            )
+        if embed is not None:
+            training, test = embed(training), embed(test)
+        support_labels = torch.arange(len(training))
+        pred = _nearest_neighbour_classify(training, support_labels, test, distance or _squared_euclidean)
+        errors.append(100.0 * (pred.cpu() != answer.cpu()).double().mean())
+        names.append(getattr(run, "name", f"run{k + 1:02d}"))
+    errors_t = torch.stack(errors)
+    return OneShotResult(names, errors_t, float(errors_t.mean()))
+
+
+def _as_float(x: torch.Tensor) -> torch.Tensor:
+    return x.float() / 255.0 if x.dtype == torch.uint8 else x
