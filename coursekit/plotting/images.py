@@ -61,7 +61,8 @@ def show_image(
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=9, color=title_color)
+        style = {"color": title_color} if title_color is not None else {}
+        ax.set_title(title, fontsize=9, **style)
     return ax
 
 
