@@ -325,6 +325,8 @@ def test_maximisation_bad_input():
     net = _small_net()
     with pytest.raises(ValueError, match="unit 9 is out of range for layer '3', which has 8 channels"):
         maximize_activation(net, "3", 9, 16, steps=1)
+    with pytest.raises(ValueError, match=r"location must lie in the 6x6 map of layer '3', got \(6, 0\)"):
+        maximize_activation(net, "3", 0, 16, steps=1, location=(6, 0))
     with pytest.raises(ValueError, match="need steps >= 1"):
         maximize_activation(net, "3", 0, 16, steps=0)
     with pytest.raises(ValueError, match="unknown layer name"):

@@ -115,6 +115,9 @@ def _maximize_activation(model, layer, unit, size, channels, steps, lr, jitter, 
                 if unit >= act.shape[1]:
                     raise ValueError(f"unit {unit} is out of range for layer {layer!r}, which has "
                                      f"{act.shape[1]} channels (0..{act.shape[1] - 1})")
+                if location is not None and not (0 <= location[0] < act.shape[2] and 0 <= location[1] < act.shape[3]):
+                    raise ValueError(f"location must lie in the {act.shape[2]}x{act.shape[3]} map of layer "
+                                     f"{layer!r}, got {tuple(location)}")
                 objective = act[0, unit].mean() if location is None else act[0, unit, location[0], location[1]]
                 (grad,) = torch.autograd.grad(objective, x)
             history.append(float(objective.detach()))
