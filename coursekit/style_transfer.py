@@ -307,7 +307,7 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
     if optimizer == "lbfgs":
         # tolerances 0: the budget and rtol decide when to stop, not PyTorch's absolute
         # defaults (1e-7/1e-9), which end the run after one evaluation when J is small
-        chunk = 10
+        chunk = 25  # iterations per step() call; each call re-evaluates J once at its start
         opt = torch.optim.LBFGS([x], lr=1, max_iter=chunk, max_eval=chunk, tolerance_grad=0.0,
                                 tolerance_change=0.0, history_size=50, line_search_fn="strong_wolfe")
     elif optimizer == "adam":

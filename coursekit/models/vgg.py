@@ -142,8 +142,13 @@ def _can_download(url: str, timeout: float) -> bool:
 
 def _make_body(last: int, pool: str, generator: torch.Generator | None) -> nn.Sequential:
     # torchvision's own layer list, so ImageNet state-dict keys ("features.N.weight") line up
-    full = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
-    body = full[: last + 1]
+    cfg, n_modules = [], 0
+    for v in torchvision.models.vgg.cfgs["E"]:  # build only the layers needed
+        if n_modules > last:
+            break
+        cfg.append(v)
+        n_modules += 1 if v == "M" else 2  # "M" is a pool; a number is a conv + a ReLU
+    body = torchvision.models.vgg.make_layers(cfg)[: last + 1]
     for i, module in enumerate(body):
         if isinstance(module, nn.ReLU):
             body[i] = nn.ReLU(inplace=False)  # activations are returned, so never overwrite them

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from .images import show_image
 
-__all__ = ["plot_gram_matrix", "style_grid", "plot_transfer_history"]
+__all__ = ["plot_gram_matrix", "style_grid", "image_row", "plot_transfer_history"]
 
 
 def plot_gram_matrix(gram: torch.Tensor | np.ndarray, *, ax: Axes | None = None,
@@ -34,6 +34,25 @@ def plot_gram_matrix(gram: torch.Tensor | np.ndarray, *, ax: Axes | None = None,
     return ax
 
 
+def _show(image, ax: Axes, title: str | None) -> None:
+    show_image(image, ax=ax)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+
+
+def image_row(images: Sequence, titles: Sequence[str] | None = None, *, size: float = 2.4) -> Figure:
+    """Draw images side by side, each with an optional title; returns the Figure."""
+    if len(images) == 0:
+        raise ValueError("images must hold at least one image, got none")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size + 0.3), squeeze=False)
+    for i, image in enumerate(images):
+        _show(image, axes[0, i], None if titles is None else titles[i])
+    fig.tight_layout()
+    return fig
+
+
 def style_grid(contents: Sequence, styles: Sequence, results: Sequence[Sequence], *,
                size: float = 2.0, content_names: Sequence[str] | None = None,
                style_names: Sequence[str] | None = None) -> Figure:
@@ -51,11 +70,11 @@ def style_grid(contents: Sequence, styles: Sequence, results: Sequence[Sequence]
     fig, axes = plt.subplots(n_c + 1, n_s + 1, figsize=(size * (n_s + 1), size * (n_c + 1)), squeeze=False)
     axes[0, 0].axis("off")
     for j, s in enumerate(styles):
-        show_image(s, ax=axes[0, j + 1], title=style_names[j] if style_names else "style")
+        _show(s, axes[0, j + 1], style_names[j] if style_names else "style")
     for i, c in enumerate(contents):
-        show_image(c, ax=axes[i + 1, 0], title=content_names[i] if content_names else "content")
+        _show(c, axes[i + 1, 0], content_names[i] if content_names else "content")
         for j in range(n_s):
-            show_image(results[i][j], ax=axes[i + 1, j + 1])
+            _show(results[i][j], axes[i + 1, j + 1], None)
     fig.tight_layout()
     return fig
 

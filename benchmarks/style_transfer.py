@@ -1,0 +1,203 @@
+"""Time to the same loss: the PyTorch neural-style tutorial's loop vs coursekit's schedule.
+
+Peer: a faithful re-implementation of the loop of the official PyTorch tutorial "Neural
+Transfer Using PyTorch" (pytorch/tutorials, advanced_source/neural_style_tutorial.py): VGG-19
+features, ContentLoss after conv_4, StyleLoss after conv_1..conv_5 (Gram divided by a·b·c·d,
+MSE), style_weight 1e6, content_weight 1, input = content clone, ``optim.LBFGS([input_img])``
+with its defaults, ``input_img.clamp_(0, 1)`` inside the closure, ``while run[0] <= 300``.
+
+coursekit: ``transfer_style`` on the *same* network, layers and weights, written with
+coursekit's costs (the tutorial's loss equals α J_content/n + Σ λ_l J_style[l] with α = 2 and
+λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine (half size, then full
+size), L-BFGS with a strong-Wolfe line search. The clock stops at the first full-size
+evaluation whose loss is at most the tutorial's final loss.
+
+Network: torchvision's ImageNet VGG-19 when it is in the torch cache, else the same random,
+rescaled fallback for both (printed). One run each, same process. Tests never run this.
+
+    python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from coursekit.data import content_image, style_image
+from coursekit.models.vgg import VGG19_LAYERS, vgg19_features
+from coursekit.style_transfer import transfer_style
+
+TUTORIAL_CONV = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"]  # conv_1 .. conv_5
+TUTORIAL_CONTENT = "conv2_2"  # conv_4
+
+
+# ---- the tutorial's code, kept as written there (names included) -------------------------------
+
+class ContentLoss(nn.Module):
+    def __init__(self, target):
+        super().__init__()
+        self.target = target.detach()
+
+    def forward(self, input):
+        self.loss = F.mse_loss(input, self.target)
+        return input
+
+
+def gram_matrix(input):
+    a, b, c, d = input.size()
+    features = input.view(a * b, c * d)
+    G = torch.mm(features, features.t())
+    return G.div(a * b * c * d)
+
+
+class StyleLoss(nn.Module):
+    def __init__(self, target_feature):
+        super().__init__()
+        self.target = gram_matrix(target_feature).detach()
+
+    def forward(self, input):
+        G = gram_matrix(input)
+        self.loss = F.mse_loss(G, self.target)
+        return input
+
+
+class Normalization(nn.Module):
+    def __init__(self, mean, std):
+        super().__init__()
+        self.mean = mean.clone().detach().view(-1, 1, 1)
+        self.std = std.clone().detach().view(-1, 1, 1)
+
+    def forward(self, img):
+        return (img - self.mean) / self.std
+
+
+def get_style_model_and_losses(cnn, mean, std, style_img, content_img):
+    normalization = Normalization(mean, std)
+    content_losses, style_losses = [], []
+    model = nn.Sequential(normalization)
+    i = 0
+    for layer in cnn.children():
+        if isinstance(layer, nn.Conv2d):
+            i += 1
+            name = f"conv_{i}"
+        elif isinstance(layer, nn.ReLU):
+            name = f"relu_{i}"
+            layer = nn.ReLU(inplace=False)
+        elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
+            name = f"pool_{i}"
+        else:
+            raise RuntimeError(f"Unrecognized layer: {layer.__class__.__name__}")
+        model.add_module(name, layer)
+        if name in ["conv_4"]:
+            target = model(content_img).detach()
+            content_loss = ContentLoss(target)
+            model.add_module(f"content_loss_{i}", content_loss)
+            content_losses.append(content_loss)
+        if name in ["conv_1", "conv_2", "conv_3", "conv_4", "conv_5"]:
+            target_feature = model(style_img).detach()
+            style_loss = StyleLoss(target_feature)
+            model.add_module(f"style_loss_{i}", style_loss)
+            style_losses.append(style_loss)
+    for i in range(len(model) - 1, -1, -1):
+        if isinstance(model[i], (ContentLoss, StyleLoss)):
+            break
+    model = model[: (i + 1)]
+    return model, style_losses, content_losses
+
+
+def run_style_transfer(cnn, mean, std, content_img, style_img, input_img, num_steps=300,
+                       style_weight=1000000, content_weight=1, log=None):
+    model, style_losses, content_losses = get_style_model_and_losses(cnn, mean, std, style_img, content_img)
+    input_img.requires_grad_(True)
+    model.eval()
+    model.requires_grad_(False)
+    optimizer = torch.optim.LBFGS([input_img])
+    run = [0]
+    while run[0] <= num_steps:
+        def closure():
+            with torch.no_grad():
+                input_img.clamp_(0, 1)
+            optimizer.zero_grad()
+            model(input_img)
+            style_score = sum(sl.loss for sl in style_losses) * style_weight
+            content_score = sum(cl.loss for cl in content_losses) * content_weight
+            loss = style_score + content_score
+            loss.backward()
+            run[0] += 1
+            if log is not None:
+                log.append(loss.item())
+            return style_score + content_score
+        optimizer.step(closure)
+    with torch.no_grad():
+        input_img.clamp_(0, 1)
+    return input_img, model, style_losses, content_losses
+
+
+def tutorial_loss(model, style_losses, content_losses, img):
+    with torch.no_grad():
+        model(img)
+        return (sum(sl.loss for sl in style_losses) * 1e6 + sum(cl.loss for cl in content_losses)).item()
+
+
+# ---- the comparison ---------------------------------------------------------------------------
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--steps", type=int, default=300, help="the tutorial's num_steps (closure calls)")
+    p.add_argument("--content", default="astronaut")
+    p.add_argument("--style", default="starry_night")
+    p.add_argument("--threads", type=int, default=0)
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    # the tutorial needs content and style of the same size: both square, a.size x a.size
+    content = content_image(a.content, size=(a.size, a.size))
+    style = style_image(a.style, size=(a.size, a.size))
+    layers = sorted(set(TUTORIAL_CONV), key=VGG19_LAYERS.index)
+    net = vgg19_features(layers, weights="auto", pool="max", generator=torch.Generator().manual_seed(0))
+    net.rescale_([content[None], style[None]])  # no-op for ImageNet weights
+    print("network:", net.weights_source)
+    mean, std = net.mean.view(-1), net.std.view(-1)
+
+    log: list[float] = []
+    start = time.perf_counter()
+    out, model, s_losses, c_losses = run_style_transfer(
+        net.body, mean, std, content[None], style[None], content[None].clone(), num_steps=a.steps, log=log)
+    t_tutorial = time.perf_counter() - start
+    final = tutorial_loss(model, s_losses, c_losses, out)
+    print(f"tutorial: {len(log)} closure calls, {t_tutorial:.1f} s, final loss {final:.6g}")
+
+    n_c = {name: net(content[None])[name].shape[1] for name in TUTORIAL_CONV}
+    style_layers = {name: 4e6 / n_c[name] ** 2 for name in TUTORIAL_CONV}
+    kw = dict(extractor=net, content_layer=TUTORIAL_CONTENT, style_layers=style_layers, alpha=2.0,
+              beta=1.0, init="content", progress=False, rtol=0.0)
+    _, check = transfer_style(content, style, schedule=[(a.size, 1)], **kw)
+    same = tutorial_loss(model, s_losses, c_losses, content[None])
+    print(f"same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {same:.6g}")
+
+    half = max(16, a.size // 2)
+    start = time.perf_counter()
+    _, hist = transfer_style(content, style, schedule=[(half, a.steps // 2), (a.size, 2 * a.steps)],
+                             target_cost=final, **kw)
+    t_total = time.perf_counter() - start
+    hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == a.size and j <= final]
+    if not hits:
+        print(f"coursekit did not reach {final:.6g} (best {min(hist.total):.6g}) in {t_total:.1f} s")
+        return
+    i = hits[0]
+    t_coursekit = hist.seconds[i]
+    n_small = sum(1 for s in hist.size[: i + 1] if s == half)
+    print(f"coursekit: reached it after {n_small} evaluations at {half} px + {i + 1 - n_small} at "
+          f"{a.size} px, {t_coursekit:.1f} s")
+    print(f"ratio coursekit / tutorial time to the tutorial's final loss: {t_coursekit / t_tutorial:.2f}x "
+          f"(goal <= 0.33x)")
+
+
+if __name__ == "__main__":
+    main()
