@@ -327,10 +327,11 @@ def batch_hard_triplet_loss(
 
 def _batch_hard_triplet_loss(labels, embeddings, margin, squared):
     dist = _pairwise_distances(embeddings, squared)  # (B, B)
-    hardest_positive = (dist * _anchor_positive_mask(labels)).amax(1)  # (B,)
-    is_neg = labels[:, None] != labels[None, :]
-    # the post adds each row's max distance to the non-negatives so that min() skips them
-    hardest_negative = (dist + dist.amax(1, keepdim=True) * ~is_neg).amin(1)  # (B,)
+    # distances are >= 0, so filling non-positives with 0 gives the post's max(mask * d), 0 for
+    # an anchor without positive; +inf skips non-negatives as the post's "add the row max" does
+    # (every anchor has a negative: at least two classes were checked)
+    hardest_positive = dist.masked_fill(~_anchor_positive_mask(labels), 0.0).amax(1)  # (B,)
+    hardest_negative = dist.masked_fill(labels[:, None] == labels[None, :], math.inf).amin(1)  # (B,)
     return torch.relu(hardest_positive - hardest_negative + margin).mean()
 
 
