@@ -114,7 +114,6 @@ def train_classifier(
     if x_train.shape[1:] != x_test.shape[1:]:
         raise ValueError(f"x_train and x_test must have the same per-example shape, got "
                          f"{tuple(x_train.shape[1:])} and {tuple(x_test.shape[1:])}")
-    torch.manual_seed(seed)  # dropout draws from the global RNG
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def step(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
@@ -123,6 +122,8 @@ def train_classifier(
         return F.cross_entropy(logits, y), {"accuracy": (logits.argmax(1) == y).float().mean()}
 
     batches = TensorBatches(x_train, y_train, batch_size, generator=torch.Generator().manual_seed(seed))
-    history = fit(model, batches, step, optimizer, n_epochs=n_epochs, max_seconds=max_seconds, device=device,
-                  eval_fn=lambda m: {"test_accuracy": accuracy(m, x_test, y_test)}, progress=progress, desc=desc)
+    with torch.random.fork_rng(devices=[]):  # dropout draws from the global RNG: seed it, then restore it
+        torch.manual_seed(seed)
+        history = fit(model, batches, step, optimizer, n_epochs=n_epochs, max_seconds=max_seconds, device=device,
+                      eval_fn=lambda m: {"test_accuracy": accuracy(m, x_test, y_test)}, progress=progress, desc=desc)
     return ClassifierRun(model, history, history.eval_metrics["test_accuracy"][-1])

@@ -136,8 +136,15 @@ def train_text_cnn(
         raise ValueError(f"need training and test sentences, got {len(train_texts)} and {len(test_texts)}")
     _check_labels(train_labels, len(train_texts))
     _check_labels(test_labels, len(test_texts))
+    with torch.random.fork_rng(devices=[]):  # initialisation and dropout use the global RNG: seed it, then restore it
+        torch.manual_seed(seed)
+        return _train_text_cnn(train_texts, train_labels, test_texts, test_labels, n_epochs, batch_size, embed_dim,
+                               n_maps, tuple(widths), min_freq, max_norm, seed, max_seconds, device, progress)
+
+
+def _train_text_cnn(train_texts, train_labels, test_texts, test_labels, n_epochs, batch_size, embed_dim, n_maps,
+                    widths, min_freq, max_norm, seed, max_seconds, device, progress) -> TextCNNRun:
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # nn.Module initialisation and dropout draw from the global RNG
     vocab = Vocab.build(train_texts, min_freq=min_freq)
     min_len = max(widths)
     train_ids = vocab.encode_batch(train_texts, min_len=min_len)

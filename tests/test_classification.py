@@ -50,3 +50,17 @@ def test_train_classifier_fits_a_separable_problem():
 def test_bad_input_is_rejected_with_a_clear_message(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_training_leaves_the_global_rng_alone_and_is_seeded():
+    x, y = torch.randn(16, 3, generator=torch.Generator().manual_seed(1)), torch.arange(16) % 2
+
+    def run():
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+        before = torch.get_rng_state()
+        out = train_classifier(m, x, y, x, y, n_epochs=2, batch_size=4, seed=3, progress=False)
+        assert torch.equal(torch.get_rng_state(), before)
+        return out.history.loss
+
+    assert run() == run()
