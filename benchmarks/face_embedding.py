@@ -86,7 +86,9 @@ def main() -> None:
         cl = fused.to(memory_format=torch.channels_last)
         trials = [("unfused (affine as its own op)", model, args.batch_size), ("fused, channels_last", cl, args.batch_size)]
         trials += [(f"fused, batch {b}", fused, b) for b in (8, 16, 32) if b != args.batch_size]
+        trials += [("fused, 1 torch thread", fused, args.batch_size)]
         for name, m, b in trials:
+            torch.set_num_threads(1 if "1 torch thread" in name else threads)
             fps, out = faces_per_second(lambda m=m, b=b: embed_chips(chips, batch_size=b, model=m), args.n)
             print(f"  {name:32s} {fps:7.1f} faces/s ({fps / dlib_fps:.2f}x dlib, max diff {np.abs(out - theirs).max():.1e})")
 

@@ -381,7 +381,7 @@ def embed_chips(chips, batch_size: int = 32, *, model: DlibFaceResNet | None = N
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     if model is None:
         model = pretrained_face_embedder()
-    out = _embed_chips(torch.as_tensor(chips), batch_size, model)
+    out = _embed_chips(chips if is_tensor else torch.from_numpy(np.ascontiguousarray(chips)), batch_size, model)
     return out if is_tensor else out.cpu().numpy()
 
 
