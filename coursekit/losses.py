@@ -2,9 +2,10 @@
 
 The batch losses follow Olivier Moindrot's post "Triplet Loss and Online Triplet Mining in
 TensorFlow" (2018) exactly — same masks, same averaging, same 1e-16 guards — but batch-all is
-computed over the valid triplets only, one chunk of (anchor, positive) pairs at a time, with a
-hand-written backward pass. It never builds the dense (B, B, B) tensor of the post, so its cost
-grows with the number of valid triplets (about B²·(K−1) for P×K batches), not with B³.
+computed from the (B, B) distance matrix one "positive slot" at a time (every anchor's j-th
+positive against all its negatives), with a hand-written backward pass. It never builds the
+dense (B, B, B) tensor of the post: memory is O(B²) and time grows with the number of valid
+triplets (about B²·(K−1) for P×K batches), not with B³.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = [
 ]
 
 _INT_DTYPES = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64}
-_CHUNK_ELEMENTS = 1 << 22  # (pairs × B) entries per chunk of batch-all: 16 MiB in float32
 
 
 # ----------------------------------------------------------------------------- validation
