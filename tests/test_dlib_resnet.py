@@ -257,3 +257,13 @@ def test_weight_file_of_another_architecture_is_rejected(tmp_path):
 def test_missing_model_file():
     with pytest.raises(FileNotFoundError, match="model_file must be an existing dlib .dat file"):
         dr.pretrained_face_embedder("cpu", model_file="/nonexistent.dat")
+
+
+def test_gradient_reaches_the_input(model):
+    """Notebook 05 optimises an input image: in-place relus must not break autograd."""
+    x = torch.full((1, 3, 150, 150), 120.0, requires_grad=True)
+    for net in (model, model.fuse_affine()):
+        x.grad = None
+        net(x).pow(2).sum().backward()
+        assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.parameters())  # frozen
