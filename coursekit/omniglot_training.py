@@ -169,14 +169,14 @@ def _cache_path(settings: dict) -> str:
 def omniglot_encoder(
     budget: TrainingBudget, *, size: int = 28, hidden: int = 64, n_way: int = 60, k_shot: int = 1,
     n_query: int = 5, lr: float = 1e-3, seed: int = 0, backgrounds: tuple[str, ...] = ("small1", "small2"),
-    cache: bool = True, data_home=None, progress: bool = True,
+    cache: bool = True, data_home=None, progress: bool = True, n_glyph_classes: int = 300,
 ) -> tuple[Conv4, dict]:
     """A ``Conv4`` trained on the Omniglot background sets, loaded from the cache when it is there.
 
     The cache file (safetensors in ``config.cache_dir()/omniglot``) is keyed by every setting
     and the budget, so a different recipe never loads someone else's weights. With no Omniglot
     on disk or online, trains on ``coursekit.data.glyphs`` generated characters and says so in
-    ``info["data"]``.
+    ``info["data"]`` (``n_glyph_classes`` generated characters of 20 drawings each).
 
     Returns
     -------
@@ -190,8 +190,18 @@ def omniglot_encoder(
 
     if not isinstance(budget, TrainingBudget):
         raise TypeError(f"budget must be a TrainingBudget, got {type(budget).__name__}")
+    try:
+        sets = [load_omniglot(data_home, background=b, size=size) for b in backgrounds]
+        images = torch.cat([glyph_tensor(s.images, size) for s in sets])
+        offsets = torch.tensor([0] + [len(s.classes) for s in sets]).cumsum(0)
+        labels = torch.cat([s.labels + offsets[i] for i, s in enumerate(sets)])
+        data = f"Omniglot {' + '.join(backgrounds)}: {int(labels.max()) + 1} characters, {len(labels)} drawings"
+    except DataNotFoundError:
+        glyphs = make_glyphs(n_glyph_classes, 20, size=size, seed=seed)
+        images, labels = glyph_tensor(glyphs.images, size), glyphs.labels
+        data = f"generated glyphs (no Omniglot found): {len(glyphs.classes)} classes, {len(labels)} drawings"
     settings = dict(asdict(budget), size=size, hidden=hidden, n_way=n_way, k_shot=k_shot,
-                    n_query=n_query, lr=lr, seed=seed, backgrounds=list(backgrounds))
+                    n_query=n_query, lr=lr, seed=seed, data=data)
     path = _cache_path(settings)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(seed)
@@ -200,16 +210,6 @@ def omniglot_encoder(
         encoder.load_state_dict(load_file(path))
         meta = json.loads(_read_metadata(path))
         return encoder.eval(), dict(meta, from_cache=True, path=path, history=None)
-    try:
-        sets = [load_omniglot(data_home, background=b, size=size) for b in backgrounds]
-        images = torch.cat([glyph_tensor(s.images, size) for s in sets])
-        offsets = torch.tensor([0] + [len(s.classes) for s in sets]).cumsum(0)
-        labels = torch.cat([s.labels + offsets[i] for i, s in enumerate(sets)])
-        data = f"Omniglot {' + '.join(backgrounds)}: {int(labels.max()) + 1} characters, {len(labels)} drawings"
-    except DataNotFoundError:
-        glyphs = make_glyphs(n_classes=300, n_per_class=20, size=size, seed=seed)
-        images, labels = glyph_tensor(glyphs.images, size), glyphs.labels
-        data = f"generated glyphs (no Omniglot found): {len(glyphs.classes)} classes, {len(labels)} drawings"
     hist = train_protonet(encoder, images, labels, budget, n_way=n_way, k_shot=k_shot, n_query=n_query,
                           lr=lr, seed=seed, progress=progress)
     meta = dict(data=data, steps=hist.step[-1], seconds=round(hist.seconds, 1),

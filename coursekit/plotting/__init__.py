@@ -29,3 +29,7 @@ from .visualize import (  # noqa: E402
 )
 
 __all__ += ["patch_mosaic", "plot_feature_maps", "plot_filters", "plot_receptive_field_box", "plot_top_patches"]
+
+from .fewshot import plot_accuracy_vs_way_shot, plot_episode, plot_nearest_neighbours  # noqa: E402
+
+__all__ += ["plot_accuracy_vs_way_shot", "plot_episode", "plot_nearest_neighbours"]
