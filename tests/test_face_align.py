@@ -70,9 +70,9 @@ def test_no_face_gives_an_empty_result(aligner, image):
     assert faces.boxes.shape == (0, 4)
 
 
-def test_align_faces_function(astronaut):
-    assert len(align_faces(astronaut[::2, ::2], upsample=1)) >= 1
-    assert len(align_faces(np.full((50, 50), 7, np.uint8))) == 0
+def test_align_faces_function(aligner, astronaut):
+    assert len(align_faces(astronaut[::2, ::2], upsample=1)) >= 1  # loads its own models
+    assert len(align_faces(np.full((50, 50), 7, np.uint8), aligner=aligner)) == 0
 
 
 @pytest.mark.parametrize(
