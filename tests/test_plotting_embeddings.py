@@ -33,6 +33,10 @@ def test_distance_shift_draws_both_panels_with_the_same_pairs():
     assert len(fig.axes) == 2
     assert [ax.get_title() for ax in fig.axes] == ["before training", "after training"]
     assert all(len(ax.patches) > 0 for ax in fig.axes)
+    shared = plot_distance_shift(torch.rand(5), 3 + torch.rand(5), is_same, sharex=True)
+    assert shared.axes[0].get_xlim() == shared.axes[1].get_xlim()
+    apart = plot_distance_shift(torch.rand(5), 3 + torch.rand(5), is_same)
+    assert apart.axes[0].get_xlim()[1] < 2 < apart.axes[1].get_xlim()[0]
     with pytest.raises(ValueError, match=r"before and after must hold the same pairs, got shapes \(5,\) and \(4,\)"):
         plot_distance_shift(torch.rand(5), torch.rand(4), is_same)
     with pytest.raises(ValueError, match=r"is_same must be a bool array"):

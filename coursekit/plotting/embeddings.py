@@ -30,15 +30,19 @@ def _array(x, name: str, ndim: int) -> np.ndarray:
 
 
 def plot_distance_shift(
-    before, after, is_same, *, titles: Sequence[str] = ("before training", "after training"), bins: int = 40
+    before, after, is_same, *, titles: Sequence[str] = ("before training", "after training"), bins: int = 40,
+    sharex: bool = False,
 ) -> Figure:
-    """Same-vs-different distance histograms of the same pairs (P,), side by side, shared x axis."""
+    """Same-vs-different distance histograms of the same pairs (P,), side by side.
+
+    Each panel has its own x range unless ``sharex`` (the scale itself often changes in training).
+    """
     before, after = _array(before, "before", 1), _array(after, "after", 1)
     if before.shape != after.shape:
         raise ValueError(f"before and after must hold the same pairs, got shapes {before.shape} and {after.shape}")
     if len(titles) != 2:
         raise ValueError(f"titles must have 2 entries, got {len(titles)}")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharex=sharex)
     for ax, d, title in zip(axes, (before, after), titles, strict=True):
         plot_distance_histograms(d, is_same, ax=ax, bins=bins, xlabel="Euclidean distance between embeddings")
         ax.set_title(title)
