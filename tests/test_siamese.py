@@ -55,7 +55,7 @@ def _pairs(n=200, dim=6, seed=0):
 @pytest.mark.parametrize("kind", ["l1", "chi2"])
 def test_training_separates_pairs_and_ignores_noise_dims(kind):
     a, b, same = _pairs()
-    head, hist = train_siamese_head(a, b, same, kind=kind, n_steps=200)
+    head, hist = train_siamese_head(a, b, same, kind=kind, n_steps=80)
     assert hist.loss[-1] < 0.5 * hist.loss[0]
     at, bt, st = _pairs(seed=1)
     acc = ((head(at, bt) > 0) == st).float().mean()
