@@ -1,0 +1,156 @@
+"""Online-mined batch losses: batch-all (without a B³ tensor) and batch-hard."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._validation import _check_batch
+from .distances import _anchor_positive_mask, _pairwise_distances
+
+__all__ = ["batch_all_triplet_loss", "batch_hard_triplet_loss"]
+
+
+# ----------------------------------------------------------------------------- batch-all
+class _BatchAllFromDistances(torch.autograd.Function):
+    """Σ relu(d_ap − d_an + m) over valid triplets, and the counts, from a (B, B) distance matrix.
+
+    Anchors' positives are laid out in slots: slot j holds each anchor's j-th positive. One
+    slot at a time, every anchor is compared with every negative at once — a (B, B) tensor — so
+    the work is B² per slot (B²·(K−1) for P×K batches, i.e. proportional to the valid
+    triplets), the memory B², and nothing bigger is kept for backward, which recomputes.
+    dS/dd_ap = #{n : t_apn > 0} and dS/dd_an = −#{p : t_apn > 0}.
+    """
+
+    @staticmethod
+    def forward(ctx, dist, labels, margin):
+        slots, has_slot, d_neg = _slots(dist, labels)
+        total = dist.new_zeros(())
+        n_positive = torch.zeros((), dtype=torch.int64, device=dist.device)
+        for j in range(slots.shape[1]):
+            t = _slot_losses(dist, slots[:, j], has_slot[:, j], d_neg, margin)  # (B, B)
+            total = total + t.sum()
+            n_positive += torch.count_nonzero(t > 1e-16)  # the post's test for "positive"
+        is_neg = labels[:, None] != labels[None, :]
+        n_valid = (has_slot.sum(1) * is_neg.sum(1)).sum()
+        ctx.save_for_backward(dist, labels)
+        ctx.margin = margin
+        ctx.mark_non_differentiable(n_positive, n_valid)
+        return total, n_positive, n_valid
+
+    @staticmethod
+    def backward(ctx, grad_total, _grad_positive, _grad_valid):
+        dist, labels = ctx.saved_tensors
+        slots, has_slot, d_neg = _slots(dist, labels)
+        rows = torch.arange(len(dist), device=dist.device)
+        grad = torch.zeros_like(dist)
+        for j in range(slots.shape[1]):
+            t = _slot_losses(dist, slots[:, j], has_slot[:, j], d_neg, ctx.margin)
+            active = (t > 0).to(dist.dtype)  # relu'(t)
+            grad.sub_(active)  # ∂/∂d_an, one column per negative
+            grad.index_put_((rows, slots[:, j]), active.sum(1), accumulate=True)  # ∂/∂d_ap
+        return grad * grad_total, None, None
+
+
+def _slots(dist: torch.Tensor, labels: torch.Tensor):
+    """(B, S) index of each anchor's j-th positive (0 where it has fewer), the validity mask,
+    and the distances with every non-negative set to +inf."""
+    is_pos = _anchor_positive_mask(labels)  # (B, B)
+    rank = is_pos.cumsum(1) - 1  # j for the j-th positive in each row
+    n_slots = int(is_pos.sum(1).max()) if len(labels) else 0
+    slots = torch.zeros(len(labels), n_slots, dtype=torch.int64, device=dist.device)
+    a, p = is_pos.nonzero(as_tuple=True)
+    slots[a, rank[a, p]] = p
+    has_slot = torch.arange(n_slots, device=dist.device)[None, :] < is_pos.sum(1, keepdim=True)
+    d_neg = dist.masked_fill(labels[:, None] == labels[None, :], math.inf)
+    return slots, has_slot, d_neg
+
+
+def _slot_losses(dist, positive, has_positive, d_neg, margin):
+    rows = torch.arange(len(dist), device=dist.device)
+    d_ap = dist[rows, positive].masked_fill(~has_positive, -math.inf)  # (B,)
+    t = d_ap[:, None] - d_neg  # (B, B); same order of operations as the post: d_ap − d_an + m
+    return t.add_(margin).clamp_min_(0.0)  # ±inf entries (no positive / not a negative) give 0
+
+
+def batch_all_triplet_loss(
+    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Average triplet loss over the valid triplets whose loss is positive (the post's batch-all).
+
+    Parameters
+    ----------
+    labels : Tensor of shape (B,), integer
+        At least two classes.
+    embeddings : Tensor of shape (B, D), floating point
+    margin : float >= 0
+    squared : bool
+        Use squared Euclidean distances.
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+        ``L = Σ_{(a,p,n) valid} max(d_ap − d_an + margin, 0) / (N_pos + 1e-16)``, where
+        ``N_pos`` counts the valid triplets whose loss is > 1e-16 (so a batch without any
+        positive triplet gives 0, not NaN).
+    fraction_positive_triplets : Tensor of shape ()
+        ``N_pos / (N_valid + 1e-16)``; no gradient.
+
+    Examples
+    --------
+    >>> e = torch.tensor([[0.0], [1.0], [0.5], [3.0]]); y = torch.tensor([0, 0, 1, 1])
+    >>> [round(v.item(), 4) for v in batch_all_triplet_loss(y, e, margin=1.0)]
+    [1.8333, 0.75]
+    """
+    margin = _check_batch(labels, embeddings, margin)
+    return _batch_all_triplet_loss(labels, embeddings, margin, squared)
+
+
+def _batch_all_triplet_loss(labels, embeddings, margin, squared):
+    dist = _pairwise_distances(embeddings, squared)
+    total, n_positive, n_valid = _BatchAllFromDistances.apply(dist, labels, margin)
+    loss = total / (n_positive.to(total.dtype) + 1e-16)
+    fraction = n_positive.to(total.dtype) / (n_valid.to(total.dtype) + 1e-16)
+    return loss, fraction
+
+
+# ----------------------------------------------------------------------------- batch-hard
+def batch_hard_triplet_loss(
+    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = False
+) -> torch.Tensor:
+    """Mean over anchors of max(hardest positive distance − hardest negative distance + margin, 0).
+
+    Parameters
+    ----------
+    labels : Tensor of shape (B,), integer
+        At least two classes.
+    embeddings : Tensor of shape (B, D), floating point
+    margin : float >= 0
+    squared : bool
+        Use squared Euclidean distances.
+
+    Returns
+    -------
+    Tensor of shape ()
+        ``L = 1/B Σ_a max(max_{p: y_p = y_a, p ≠ a} d_ap − min_{n: y_n ≠ y_a} d_an + margin, 0)``.
+        As in the post, an anchor without a positive uses d_ap = 0.
+
+    Examples
+    --------
+    >>> e = torch.tensor([[0.0], [1.0], [0.5], [3.0]]); y = torch.tensor([0, 0, 1, 1])
+    >>> round(batch_hard_triplet_loss(y, e, margin=1.0).item(), 4)
+    1.875
+    """
+    margin = _check_batch(labels, embeddings, margin)
+    return _batch_hard_triplet_loss(labels, embeddings, margin, squared)
+
+
+def _batch_hard_triplet_loss(labels, embeddings, margin, squared):
+    dist = _pairwise_distances(embeddings, squared)  # (B, B)
+    # distances are >= 0, so filling non-positives with 0 gives the post's max(mask * d), 0 for
+    # an anchor without positive; +inf skips non-negatives as the post's "add the row max" does
+    # (every anchor has a negative: at least two classes were checked)
+    hardest_positive = dist.masked_fill(~_anchor_positive_mask(labels), 0.0).amax(1)  # (B,)
+    hardest_negative = dist.masked_fill(labels[:, None] == labels[None, :], math.inf).amin(1)  # (B,)
+    return torch.relu(hardest_positive - hardest_negative + margin).mean()
