@@ -129,7 +129,7 @@ def run_style_transfer(cnn, mean, std, content_img, style_img, input_img, num_st
             loss.backward()
             run[0] += 1
             if log is not None:
-                log.append(loss.item())
+                log.append((time.perf_counter(), loss.item()))
             return style_score + content_score
         optimizer.step(closure)
     with torch.no_grad():
@@ -165,13 +165,21 @@ def main() -> None:
     print("network:", net.weights_source)
     mean, std = net.mean.view(-1), net.std.view(-1)
 
-    log: list[float] = []
+    log: list[tuple[float, float]] = []
     start = time.perf_counter()
     out, model, s_losses, c_losses = run_style_transfer(
         net.body, mean, std, content[None], style[None], content[None].clone(), num_steps=a.steps, log=log)
     t_tutorial = time.perf_counter() - start
     final = tutorial_loss(model, s_losses, c_losses, out)
-    print(f"tutorial: {len(log)} closure calls, {t_tutorial:.1f} s, final loss {final:.6g}")
+    initial = tutorial_loss(model, s_losses, c_losses, content[None])
+    best_i = min(range(len(log)), key=lambda i: log[i][1])
+    best, t_best = log[best_i][1], log[best_i][0] - start
+    print(f"tutorial: {len(log)} closure calls, {t_tutorial:.1f} s, loss {initial:.6g} -> final {final:.6g} "
+          f"(best {best:.6g} at call {best_i + 1}, {t_best:.1f} s)")
+    if final > initial:
+        print("  the tutorial's loop diverged (final loss above the start): its final loss is no target; "
+              "the target below is its best loss")
+    target = min(final, best)
 
     n_c = {name: net(content[None])[name].shape[1] for name in TUTORIAL_CONV}
     style_layers = {name: 4e6 / n_c[name] ** 2 for name in TUTORIAL_CONV}
@@ -184,19 +192,20 @@ def main() -> None:
     half = max(16, a.size // 2)
     start = time.perf_counter()
     _, hist = transfer_style(content, style, schedule=[(half, a.steps // 2), (a.size, 2 * a.steps)],
-                             target_cost=final, **kw)
+                             target_cost=target, **kw)
     t_total = time.perf_counter() - start
-    hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == a.size and j <= final]
+    hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == a.size and j <= target]
     if not hits:
-        print(f"coursekit did not reach {final:.6g} (best {min(hist.total):.6g}) in {t_total:.1f} s")
+        print(f"coursekit did not reach {target:.6g} (best {min(hist.total):.6g}) in {t_total:.1f} s")
         return
     i = hits[0]
     t_coursekit = hist.seconds[i]
     n_small = sum(1 for s in hist.size[: i + 1] if s == half)
     print(f"coursekit: reached it after {n_small} evaluations at {half} px + {i + 1 - n_small} at "
           f"{a.size} px, {t_coursekit:.1f} s")
-    print(f"ratio coursekit / tutorial time to the tutorial's final loss: {t_coursekit / t_tutorial:.2f}x "
-          f"(goal <= 0.33x)")
+    t_peer = t_tutorial if target == final else t_best
+    print(f"ratio coursekit / tutorial time to the loss {target:.6g}: {t_coursekit / t_peer:.2f}x "
+          f"(goal <= 0.33x); against the tutorial's whole loop: {t_coursekit / t_tutorial:.2f}x")
 
 
 if __name__ == "__main__":
