@@ -41,6 +41,7 @@ def test_checked_cells_have_outputs_to_compare(path):
         if authoring.is_checked_cell(cell):
             assert cell.source.lstrip().startswith(authoring.CHECK_MARK), f"{path.name} cell {i}: the mark must be the first line"
             assert cell.outputs, f"{path.name} cell {i} is marked {authoring.CHECK_MARK} but has no stored output"
+            assert cell.execution_count is not None, f"{path.name} cell {i}: nbval needs the execution count of a checked cell"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
