@@ -116,6 +116,7 @@ def plot_accuracy_vs_way_shot(
     for key, val in results.items():
         if not (isinstance(key, tuple) and len(key) == 2) or len(val) != 2:
             raise ValueError(f"results must map (n_way, k_shot) to (mean, ci95), got {key!r}: {val!r}")
+    created = ax is None
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     for k in sorted({k for _, k in results}):
@@ -129,4 +130,6 @@ def plot_accuracy_vs_way_shot(
     ax.set_xticks(sorted({n for n, _ in results}))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    if created:
+        ax.figure.tight_layout()
     return ax
