@@ -14,6 +14,15 @@ def _img(h, w, seed):
     return torch.rand(3, h, w, generator=torch.Generator().manual_seed(seed))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """16-px images: thread start-up costs more than the work (36 s vs 2 s on a busy 2-core box)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def net():
     return vgg19_features(["relu1_1", "relu2_1"], weights="random", pool="avg",
