@@ -2,16 +2,14 @@
 
 from ._common import DataNotFoundError, ImageSet
 from .faces import LFWPairs, load_lfw_pairs, load_lfw_people, load_olivetti, load_orl, load_yale
-from .generated_faces import generated_faces as generated_faces
+from .generated_faces import generated_faces
 from .glyphs import make_glyphs
 from .images import CONTENT_IMAGES, STYLE_IMAGES, content_image, generated_texture, style_image
 from .omniglot import OneShotRun, load_omniglot, load_omniglot_runs
 from .registry import DATASETS
-from .signals import SignalSet as SignalSet
-from .signals import make_ecg_signals as make_ecg_signals
+from .signals import SignalSet, make_ecg_signals
 from .text import TextSet, load_mr_polarity
-from .video import ClipSet as ClipSet
-from .video import make_motion_clips as make_motion_clips
+from .video import ClipSet, make_motion_clips
 
 __all__ = [
     "DataNotFoundError", "ImageSet",
@@ -20,5 +18,5 @@ __all__ = [
     "TextSet", "load_mr_polarity",
     "CONTENT_IMAGES", "STYLE_IMAGES", "content_image", "style_image", "generated_texture",
     "DATASETS",
-    "make_glyphs",
+    "make_glyphs", "generated_faces", "SignalSet", "make_ecg_signals", "ClipSet", "make_motion_clips",
 ]

@@ -3,8 +3,9 @@
 One module per kind of figure; this package re-exports the public functions.
 """
 
-from .conv import plot_accuracy_curves, plot_clips, plot_signals, plot_token_activations  # noqa: F401
-from .embeddings import plot_distance_shift, plot_embedding_2d, plot_triplet_history  # noqa: F401
+from .conv import plot_accuracy_curves, plot_clips, plot_signals, plot_token_activations
+from .embeddings import plot_distance_shift, plot_embedding_2d, plot_triplet_history
+from .fewshot import plot_accuracy_vs_way_shot, plot_episode, plot_nearest_neighbours
 from .images import image_grid, show_image, to_hwc
 from .verification import (
     plot_confusion,
@@ -15,12 +16,7 @@ from .verification import (
     plot_roc,
     plot_timings,
 )
-
-__all__ = ["image_grid", "show_image", "to_hwc"]
-__all__ += ["plot_confusion", "plot_det", "plot_distance_histograms", "plot_open_set_curve",
-            "plot_pairs", "plot_roc", "plot_timings"]
-
-from .visualize import (  # noqa: E402
+from .visualize import (
     patch_mosaic,
     plot_feature_maps,
     plot_filters,
@@ -28,8 +24,12 @@ from .visualize import (  # noqa: E402
     plot_top_patches,
 )
 
-__all__ += ["patch_mosaic", "plot_feature_maps", "plot_filters", "plot_receptive_field_box", "plot_top_patches"]
-
-from .fewshot import plot_accuracy_vs_way_shot, plot_episode, plot_nearest_neighbours  # noqa: E402
-
-__all__ += ["plot_accuracy_vs_way_shot", "plot_episode", "plot_nearest_neighbours"]
+__all__ = [
+    "plot_accuracy_curves", "plot_clips", "plot_signals", "plot_token_activations",
+    "plot_distance_shift", "plot_embedding_2d", "plot_triplet_history",
+    "plot_accuracy_vs_way_shot", "plot_episode", "plot_nearest_neighbours",
+    "image_grid", "show_image", "to_hwc",
+    "plot_confusion", "plot_det", "plot_distance_histograms", "plot_open_set_curve",
+    "plot_pairs", "plot_roc", "plot_timings",
+    "patch_mosaic", "plot_feature_maps", "plot_filters", "plot_receptive_field_box", "plot_top_patches",
+]
