@@ -153,7 +153,7 @@ def transfer_style(
     style: torch.Tensor,
     *,
     extractor: FeatureExtractor | None = None,
-    content_layer: str = "relu4_2",
+    content_layer: str | None = None,
     style_layers: Mapping[str, float] | None = None,
     alpha: float = 1.0,
     beta: float = 1e3,
@@ -182,8 +182,9 @@ def transfer_style(
     extractor : FeatureExtractor, optional
         Default: ``vgg19_features(..., weights="auto", pool="avg")``, ImageNet VGG-19 when cached,
         else the random fallback (rescaled on these images; ``history.weights_source`` says so).
-    content_layer : str
-        Layer of J_content (Gatys: ``"relu4_2"``).
+    content_layer : str, optional
+        Layer of J_content. Default: Gatys's ``"relu4_2"`` with ImageNet weights, ``"relu3_1"``
+        with the random fallback (its ``relu4_2`` keeps too little of the photograph's layout).
     style_layers : dict name -> λ_l, optional
         Layers of J_style and their weights (default ``GATYS_STYLE_LAYERS``).
     alpha, beta, tv_weight : float >= 0
@@ -233,12 +234,16 @@ def transfer_style(
         raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
     if not isinstance(snapshot_every, int) or snapshot_every < 0:
         raise ValueError(f"snapshot_every must be an int >= 0, got {snapshot_every!r}")
-    needed = [content_layer, *style_layers]
     if extractor is None:
+        first = ["relu3_1", "relu4_2"] if content_layer is None else [content_layer]  # see below
+        needed = list(dict.fromkeys([*first, *style_layers]))
         extractor = vgg19_features(needed, weights="auto", pool="avg").to(content.device)
         extractor.rescale_([resize_image(content, stages[-1][0])[None], resize_image(style, stages[-1][0])[None]])
     elif not isinstance(extractor, FeatureExtractor):
         raise TypeError(f"extractor must be a FeatureExtractor, got {type(extractor).__name__}")
+    if content_layer is None:
+        content_layer = "relu4_2" if extractor.is_pretrained else "relu3_1"
+    needed = [content_layer, *style_layers]
     missing = [n for n in needed if n not in extractor.layers]
     if missing:
         raise ValueError(f"extractor does not return layer(s) {missing}; it returns {list(extractor.layers)}")

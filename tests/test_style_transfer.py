@@ -142,3 +142,16 @@ def test_bad_inputs(net):
         _run(net, beta=-1)
     with pytest.raises(TypeError, match="extractor must be a FeatureExtractor, got Linear"):
         _run(torch.nn.Linear(2, 2))
+
+
+def test_default_content_layer_follows_the_weights(net):
+    # the random fallback's default content layer is relu3_1 (Gatys's relu4_2 with ImageNet weights)
+    assert not net.is_pretrained
+    with pytest.raises(ValueError, match=r"extractor does not return layer\(s\) \['relu3_1'\]"):
+        _run(net, content_layer=None)
+    net.is_pretrained = True  # as if ImageNet weights: Gatys's layer
+    try:
+        with pytest.raises(ValueError, match=r"extractor does not return layer\(s\) \['relu4_2'\]"):
+            _run(net, content_layer=None)
+    finally:
+        net.is_pretrained = False
