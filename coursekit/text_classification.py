@@ -7,7 +7,6 @@ vocabulary on the training sentences only, trains a ``TextCNN`` with ``coursekit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch import nn
 from torch.nn import functional as F
 
-from .classification import accuracy, predict
+from .classification import TensorBatches, accuracy, predict
 from .models.text_cnn import MaxNorm, TextCNN
 from .train import History, fit
 from .vocab import PAD_ID, Vocab
@@ -64,7 +63,7 @@ def kfold_splits(labels: torch.Tensor, n_folds: int = 10, *, seed: int = 0) -> l
     return list(skf.split(np.zeros(len(labels)), labels.numpy()))
 
 
-class TokenBatches:
+class TokenBatches(TensorBatches):
     """Re-iterable minibatches ``(ids[b], labels[b])``, reshuffled on every pass with a seeded generator.
 
     Rows are right-padded with id 0; each batch is cut to its own longest sentence (at least
@@ -76,23 +75,14 @@ class TokenBatches:
         if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
             raise ValueError(f"ids must be a tensor of shape (N, L), got {getattr(ids, 'shape', type(ids).__name__)}")
         _check_labels(labels, ids.shape[0])
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-        self.ids, self.labels, self.batch_size, self.shuffle = ids, labels, batch_size, shuffle
-        self.lengths = ids.ne(PAD_ID).sum(1)  # right padding: the non-pad count is the length
+        super().__init__(ids, labels, batch_size, shuffle=shuffle, generator=generator)
         self.min_len = min_len
-        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.labels) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = len(self.labels)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for start in range(0, n, self.batch_size):
-            b = order[start : start + self.batch_size]
-            width = max(self.min_len, int(self.lengths[b].max()))
-            yield self.ids[b, :width], self.labels[b]
+        for ids, labels in super().__iter__():
+            # right padding: the non-pad count is each sentence's length
+            width = max(self.min_len, int(ids.ne(PAD_ID).sum(1).max()))
+            yield ids[:, :width], labels
 
 
 @dataclass
