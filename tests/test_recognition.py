@@ -6,6 +6,8 @@ import struct
 import pytest
 import torch
 
+import coursekit.recognition as recognition
+from coursekit.gallery_scan import Float32Scan, Int8Scan, int8_scan_supported
 from coursekit.recognition import FaceDatabase
 
 
@@ -30,7 +32,7 @@ def _nearest_bruteforce(gallery, probe):
     return sorted(best.items(), key=lambda kv: kv[1])
 
 
-@pytest.mark.parametrize("backend", ["torch", "faiss"])
+@pytest.mark.parametrize("backend", ["torch", "float32", "faiss"])
 def test_top_k_and_identify_match_per_entry_loop(backend):
     if backend == "faiss":
         pytest.importorskip("faiss")
@@ -119,7 +121,7 @@ def test_enroll_many_groups_rows_by_name():
         (lambda db: db.identify(torch.zeros(8), "0.5"), TypeError, "threshold must be a number"),
         (lambda db: db.verify(torch.zeros(2, 8), "p0", 1.0), ValueError, r"one embedding of shape \(D,\)"),
         (lambda db: db.top_k(torch.zeros(8), k=7), ValueError, r"k must be an int in \[1, 6\]"),
-        (lambda db: db.top_k(torch.zeros(8), backend="annoy"), ValueError, "backend must be"),
+        (lambda db: db.top_k(torch.zeros(8), backend="annoy"), ValueError, "backend must be 'torch', 'float32' or 'faiss', got 'annoy'"),
         (lambda db: db.verify(torch.zeros(8), 3, 1.0), TypeError, "name must be a str"),
     ],
 )
@@ -214,3 +216,94 @@ def test_faiss_index_follows_gallery_changes():
     assert db.identify_batch(probe, 0.1, backend="faiss")[0] == ["new"]
     db.remove("new")
     assert db.identify_batch(probe, 0.1, backend="faiss")[0] == [None]
+
+
+def _near_tie_db(seed, people=60, per=3, d=16):
+    """People whose embeddings lie at distances from ``probe`` that differ by ~1e-7 (far below the
+    int8 scan's resolution), some duplicated across people, plus distractors."""
+    g = torch.Generator().manual_seed(seed)
+    probe = torch.randn(d, generator=g)
+    u = torch.nn.functional.normalize(torch.randn(people * per, d, generator=g), dim=1)
+    r = 1.0 + 1e-7 * torch.randperm(people * per, generator=g).double()
+    emb = (probe.double() + r[:, None] * u.double()).float()
+    emb[5 * per] = emb[2 * per]  # person 5 has an exact copy of one of person 2's embeddings
+    names = [f"q{i}" for i in range(people) for _ in range(per)]
+    perm = torch.randperm(len(names), generator=g)  # rows of one person are not adjacent
+    far = probe + 2 * torch.nn.functional.normalize(torch.randn(200, d, generator=g), dim=1)
+    db = FaceDatabase()
+    db.enroll_many([f"far{i}" for i in range(200)] + [names[i] for i in perm], torch.cat([far, emb[perm]]))
+    return db, probe
+
+
+def _top_k_bruteforce(db, probe, k):
+    """Per person the smallest float32 ‖p − g‖², one row at a time; ties to the earlier-enrolled person."""
+    best = {}
+    owner = [db.names[i] for i in db._owner.tolist()]
+    for name, e in zip(owner, db.embeddings, strict=True):
+        best[name] = min(best.get(name, float("inf")), float(((probe - e) ** 2).sum()))
+    ranked = sorted(db.names, key=lambda n: (best[n], db.names.index(n)))[:k]
+    return ranked, torch.tensor([best[n] for n in ranked]).sqrt()
+
+
+@pytest.mark.parametrize("backend", ["torch", "float32"])
+@pytest.mark.parametrize("seed", range(3))
+def test_top_k_is_exact_on_near_ties(backend, seed):
+    db, probe = _near_tie_db(seed)
+    for k in (1, 2, 5):
+        names, dist = db.top_k(probe, k, backend=backend)
+        ref_names, ref_dist = _top_k_bruteforce(db, probe, k)
+        assert names[0] == ref_names
+        assert torch.equal(dist[0], ref_dist)  # bit for bit
+    name, d = db.identify(probe, 10.0)
+    assert (name, d) == (_top_k_bruteforce(db, probe, 1)[0][0], float(_top_k_bruteforce(db, probe, 1)[1][0]))
+
+
+def test_top_k_is_exact_with_one_embedding_each_and_duplicates():
+    g = torch.Generator().manual_seed(7)
+    probe = torch.randn(16, generator=g)
+    u = torch.nn.functional.normalize(torch.randn(100, 16, generator=g), dim=1)
+    emb = (probe.double() + (1 + 1e-7 * torch.arange(100).flip(0).double())[:, None] * u.double()).float()
+    emb[40] = emb[99]  # an exact tie: the earlier row (person 40) wins
+    db = FaceDatabase()
+    db.enroll_many([f"u{i}" for i in range(100)], emb)
+    for backend in ("torch", "float32"):
+        names, dist = db.top_k(probe, 4, backend=backend)
+        ref_names, ref_dist = _top_k_bruteforce(db, probe, 4)
+        assert names[0] == ref_names and ref_names[0] == "u40" and torch.equal(dist[0], ref_dist)
+
+
+def test_torch_backend_scans_int8_and_falls_back_to_float32(monkeypatch):
+    db, probe = _near_tie_db(0)
+    want = db.top_k(probe, 3)
+    assert isinstance(db._scan("torch"), Int8Scan if int8_scan_supported() else Float32Scan)
+    other = FaceDatabase()
+    monkeypatch.setattr(recognition, "int8_scan_supported", lambda device: False)
+    other.enroll_many([db.names[i] for i in db._owner.tolist()], db.embeddings)
+    assert other.top_k(probe, 3)[0] == want[0] and torch.equal(other.top_k(probe, 3)[1], want[1])
+    assert isinstance(other._scan("torch"), Float32Scan)
+
+
+def test_many_probes_in_blocks_match_one_at_a_time(monkeypatch):
+    db, gallery, g = _db(2)
+    probes = torch.randn(9, 8, generator=g)
+    whole = db.top_k(probes, 3)
+    monkeypatch.setattr(recognition, "_BLOCK", 20)  # forces blocks of 2 probes for the scan, 1 for the re-rank
+    blocks = db.top_k(probes, 3)
+    assert blocks[0] == whole[0] and torch.equal(blocks[1], whole[1])
+    for i, p in enumerate(probes):
+        assert [n for n, _ in _nearest_bruteforce(gallery, p)[:3]] == whole[0][i]
+
+
+@pytest.mark.parametrize("backend", ["torch", "float32"])
+def test_scans_follow_gallery_changes(tmp_path, backend):
+    db, _, _ = _db()
+    probe = torch.full((8,), 7.0)
+    assert db.identify_batch(probe, 100.0, backend=backend)[0] != ["new"]
+    db.enroll("new", probe)
+    assert db.identify_batch(probe, 0.1, backend=backend)[0] == ["new"]
+    db.remove("new")
+    assert db.identify_batch(probe, 0.1, backend=backend)[0] == [None]
+    db.enroll("new", probe + 0.01)
+    back = FaceDatabase.load(db.save(tmp_path / "db.safetensors"))
+    names, dist = back.identify_batch(probe, 0.1, backend=backend)
+    assert names == ["new"] and float(dist[0]) == pytest.approx(0.01 * 8**0.5, abs=1e-5)
