@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["Float32Scan", "Int8Scan", "candidate_rows", "int8_scan_supported", "quantize_rows"]
+__all__ = ["Float32Scan", "Int8Scan", "candidate_rows", "int8_scan_supported", "make_scan", "quantize_rows"]
 
 _U = 2.0**-24  # unit roundoff of float32
 _CHUNK = 1 << 16  # rows per float64 block when measuring the quantisation error
+# "auto" scans int8 codes from 8 MiB of float32 gallery; below that the float32 scan is as fast
+# (measured: equal at 10k x 128, int8 5x faster at 30k x 128 on a 2-core AMD EPYC)
+_INT8_FROM_BYTES = 1 << 23
 
 
 def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,6 +171,28 @@ def int8_scan_supported(device: torch.device | str = "cpu") -> bool:
     except (AttributeError, RuntimeError, NotImplementedError):
         return False
     return torch.equal(got.long(), a.long() @ a.long().T)
+
+
+def make_scan(gallery: torch.Tensor, kind: str = "auto") -> Float32Scan | Int8Scan:
+    """A scan of ``gallery`` (M, D): ``kind`` is ``"int8"``, ``"float32"`` or ``"auto"``.
+
+    ``"auto"`` is int8 when the float32 gallery takes at least 8 MiB (16384 rows of 128 numbers)
+    and :func:`int8_scan_supported`, float32 otherwise.
+
+    Examples
+    --------
+    >>> type(make_scan(torch.zeros(10, 4))).__name__, type(make_scan(torch.zeros(10, 4), "float32")).__name__
+    ('Float32Scan', 'Float32Scan')
+    """
+    _check_matrix(gallery, "gallery")
+    if kind not in ("auto", "int8", "float32"):
+        raise ValueError(f"kind must be 'auto', 'int8' or 'float32', got {kind!r}")
+    if kind == "auto":
+        big = gallery.numel() * 4 >= _INT8_FROM_BYTES
+        kind = "int8" if big and int8_scan_supported(gallery.device) else "float32"
+    elif kind == "int8" and not int8_scan_supported(gallery.device):
+        raise RuntimeError(f"an int8 scan needs an exact torch._int_mm on {gallery.device} (torch >= 2.3 on CPU)")
+    return Int8Scan(gallery) if kind == "int8" else Float32Scan(gallery)
 
 
 def candidate_rows(approx: torch.Tensor, bound: torch.Tensor, n_best: int) -> torch.Tensor:

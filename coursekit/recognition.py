@@ -26,14 +26,14 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from coursekit.gallery_scan import Float32Scan, Int8Scan, candidate_rows, int8_scan_supported
+from coursekit.gallery_scan import Float32Scan, Int8Scan, candidate_rows, make_scan
 
 __all__ = ["FaceDatabase"]
 
 _FORMAT = "coursekit.FaceDatabase"
 _VERSION = 1
 _BLOCK = 1 << 24  # elements per intermediate tensor when searching many probes at once
-Backend = Literal["torch", "float32", "faiss"]
+Backend = Literal["torch", "int8", "float32", "faiss"]
 
 
 def _digest(emb: torch.Tensor, owner: torch.Tensor, names: list[str]) -> str:
@@ -233,15 +233,16 @@ class FaceDatabase:
         Exact: the answer is that of computing ``‖p − g‖²`` in float32 for every enrolled row
         (ties go to the earlier-enrolled person). A cheap scan proposes candidate rows with a
         proven error bound (:mod:`coursekit.gallery_scan`) and only those are re-ranked by
-        ``‖p − g‖``. ``backend="torch"`` scans int8 codes of the gallery (a quarter of the memory
-        traffic; where ``torch._int_mm`` is missing it falls back to float32), ``"float32"`` scans
-        the float32 gallery with one ``addmm``, and ``"faiss"`` takes the candidates from
-        ``faiss.IndexFlatL2`` (faiss installed; its ranking is float32 but not certified).
+        ``‖p − g‖``. ``backend="int8"`` scans int8 codes of the gallery (a quarter of the memory
+        traffic; needs ``torch._int_mm``), ``"float32"`` scans the float32 gallery with one
+        ``addmm``, ``"torch"`` (default) picks int8 for galleries from 8 MiB of float32 (16k
+        embeddings of 128 numbers) where it can, float32 otherwise, and ``"faiss"`` takes the
+        candidates from ``faiss.IndexFlatL2`` (faiss installed; its ranking is not certified).
         """
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= max(len(self), 1):
             raise ValueError(f"k must be an int in [1, {len(self)}] (the number of people), got {k!r}")
-        if backend not in ("torch", "float32", "faiss"):
-            raise ValueError(f"backend must be 'torch', 'float32' or 'faiss', got {backend!r}")
+        if backend not in ("torch", "int8", "float32", "faiss"):
+            raise ValueError(f"backend must be 'torch', 'int8', 'float32' or 'faiss', got {backend!r}")
         p = self._check_probes(probes)
         # the k nearest people's best embeddings are among the k * (most per person) nearest rows
         n_best = min(self._emb.shape[0], k * self._most)
@@ -271,8 +272,7 @@ class FaceDatabase:
 
     def _scan(self, backend: str) -> Float32Scan | Int8Scan:
         if backend not in self._scans:
-            int8 = backend == "torch" and int8_scan_supported(self._emb.device)
-            self._scans[backend] = Int8Scan(self._emb) if int8 else Float32Scan(self._emb)
+            self._scans[backend] = make_scan(self._emb, "auto" if backend == "torch" else backend)
         return self._scans[backend]
 
     def _faiss_rows(self, p: torch.Tensor, n: int) -> torch.Tensor:

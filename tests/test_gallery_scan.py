@@ -8,6 +8,7 @@ from coursekit.gallery_scan import (
     Int8Scan,
     candidate_rows,
     int8_scan_supported,
+    make_scan,
     quantize_rows,
 )
 
@@ -144,6 +145,20 @@ def test_int8_scan_supported_is_a_bool():
     assert int8_scan_supported("cpu") in (True, False)
 
 
+def test_make_scan_kinds(monkeypatch):
+    small = torch.zeros(10, 4)
+    assert isinstance(make_scan(small), Float32Scan) and isinstance(make_scan(small, "float32"), Float32Scan)
+    big = torch.zeros(1 << 14, 128)  # 8 MiB of float32
+    assert isinstance(make_scan(big), Int8Scan if int8_scan_supported() else Float32Scan)
+    assert isinstance(make_scan(big[:-1]), Float32Scan)
+    import coursekit.gallery_scan as gallery_scan
+
+    monkeypatch.setattr(gallery_scan, "int8_scan_supported", lambda device: False)
+    assert isinstance(make_scan(big), Float32Scan)
+    with pytest.raises(RuntimeError, match="an int8 scan needs an exact torch._int_mm on cpu"):
+        make_scan(small, "int8")
+
+
 @pytest.mark.parametrize(
     "call,exc,match",
     [
@@ -152,6 +167,7 @@ def test_int8_scan_supported_is_a_bool():
         (lambda: quantize_rows([[0.0]]), TypeError, "x must be a torch.Tensor, got list"),
         (lambda: quantize_rows(torch.tensor([[float("nan")]])), ValueError, "x contains NaN or inf"),
         (lambda: Int8Scan(torch.zeros(4)), ValueError, r"gallery must be a floating-point matrix"),
+        (lambda: make_scan(torch.zeros(4, 3), "bf16"), ValueError, "kind must be 'auto', 'int8' or 'float32', got 'bf16'"),
         (lambda: Float32Scan(torch.zeros(4, 3)).scores(torch.zeros(2, 5)), ValueError, r"probes must have shape \(P, 3\) like the gallery, got \(2, 5\)"),
         (lambda: Float32Scan(torch.zeros(4, 3)).scores(torch.tensor([[float("inf"), 0, 0]])), ValueError, "probes contains NaN or inf"),
         (lambda: candidate_rows(torch.zeros(2, 5), torch.zeros(2), 1), ValueError, r"bound must have shape \(2, 1\), got \(2,\)"),

@@ -6,9 +6,12 @@ import struct
 import pytest
 import torch
 
+import coursekit.gallery_scan as gallery_scan
 import coursekit.recognition as recognition
 from coursekit.gallery_scan import Float32Scan, Int8Scan, int8_scan_supported
 from coursekit.recognition import FaceDatabase
+
+INT8 = pytest.param("int8", marks=pytest.mark.skipif(not int8_scan_supported(), reason="no torch._int_mm on CPU"))
 
 
 def _db(seed=0, people=6, per=(1, 3, 1, 2, 1, 1), dim=8):
@@ -32,7 +35,7 @@ def _nearest_bruteforce(gallery, probe):
     return sorted(best.items(), key=lambda kv: kv[1])
 
 
-@pytest.mark.parametrize("backend", ["torch", "float32", "faiss"])
+@pytest.mark.parametrize("backend", ["torch", INT8, "float32", "faiss"])
 def test_top_k_and_identify_match_per_entry_loop(backend):
     if backend == "faiss":
         pytest.importorskip("faiss")
@@ -121,7 +124,7 @@ def test_enroll_many_groups_rows_by_name():
         (lambda db: db.identify(torch.zeros(8), "0.5"), TypeError, "threshold must be a number"),
         (lambda db: db.verify(torch.zeros(2, 8), "p0", 1.0), ValueError, r"one embedding of shape \(D,\)"),
         (lambda db: db.top_k(torch.zeros(8), k=7), ValueError, r"k must be an int in \[1, 6\]"),
-        (lambda db: db.top_k(torch.zeros(8), backend="annoy"), ValueError, "backend must be 'torch', 'float32' or 'faiss', got 'annoy'"),
+        (lambda db: db.top_k(torch.zeros(8), backend="annoy"), ValueError, "backend must be 'torch', 'int8', 'float32' or 'faiss', got 'annoy'"),
         (lambda db: db.verify(torch.zeros(8), 3, 1.0), TypeError, "name must be a str"),
     ],
 )
@@ -245,7 +248,7 @@ def _top_k_bruteforce(db, probe, k):
     return ranked, torch.tensor([best[n] for n in ranked]).sqrt()
 
 
-@pytest.mark.parametrize("backend", ["torch", "float32"])
+@pytest.mark.parametrize("backend", ["torch", INT8, "float32"])
 @pytest.mark.parametrize("seed", range(3))
 def test_top_k_is_exact_on_near_ties(backend, seed):
     db, probe = _near_tie_db(seed)
@@ -266,27 +269,35 @@ def test_top_k_is_exact_with_one_embedding_each_and_duplicates():
     emb[40] = emb[99]  # an exact tie: the earlier row (person 40) wins
     db = FaceDatabase()
     db.enroll_many([f"u{i}" for i in range(100)], emb)
-    for backend in ("torch", "float32"):
+    for backend in ("torch", "int8", "float32") if int8_scan_supported() else ("torch", "float32"):
         names, dist = db.top_k(probe, 4, backend=backend)
         ref_names, ref_dist = _top_k_bruteforce(db, probe, 4)
         assert names[0] == ref_names and ref_names[0] == "u40" and torch.equal(dist[0], ref_dist)
 
 
-def test_torch_backend_scans_int8_and_falls_back_to_float32(monkeypatch):
+def test_torch_backend_picks_int8_for_big_galleries_and_falls_back(monkeypatch):
     db, probe = _near_tie_db(0)
-    want = db.top_k(probe, 3)
+    want = db.top_k(probe, 3, backend="float32")
+    assert isinstance(db._scan("torch"), Float32Scan)  # 380 rows of 16 numbers: small
+    monkeypatch.setattr(gallery_scan, "_INT8_FROM_BYTES", 0)  # now every gallery is "big"
+    db.enroll("extra", torch.full((16,), 50.0))  # drops the scans
+    got = db.top_k(probe, 3)
+    assert got[0] == want[0] and torch.equal(got[1], want[1])
     assert isinstance(db._scan("torch"), Int8Scan if int8_scan_supported() else Float32Scan)
-    other = FaceDatabase()
-    monkeypatch.setattr(recognition, "int8_scan_supported", lambda device: False)
-    other.enroll_many([db.names[i] for i in db._owner.tolist()], db.embeddings)
-    assert other.top_k(probe, 3)[0] == want[0] and torch.equal(other.top_k(probe, 3)[1], want[1])
-    assert isinstance(other._scan("torch"), Float32Scan)
+    monkeypatch.setattr(gallery_scan, "int8_scan_supported", lambda device: False)
+    db.remove("extra")
+    got = db.top_k(probe, 3)
+    assert isinstance(db._scan("torch"), Float32Scan) and got[0] == want[0] and torch.equal(got[1], want[1])
+    with pytest.raises(RuntimeError, match=r"an int8 scan needs an exact torch._int_mm on cpu"):
+        db.top_k(probe, 3, backend="int8")
 
 
 def test_many_probes_in_blocks_match_one_at_a_time(monkeypatch):
     db, gallery, g = _db(2)
     probes = torch.randn(9, 8, generator=g)
-    whole = db.top_k(probes, 3)
+    whole = db.top_k(probes, 3, backend="float32")
+    other = db.top_k(probes, 3, backend="int8" if int8_scan_supported() else "torch")
+    assert other[0] == whole[0] and torch.equal(other[1], whole[1])
     monkeypatch.setattr(recognition, "_BLOCK", 20)  # forces blocks of 2 probes for the scan, 1 for the re-rank
     blocks = db.top_k(probes, 3)
     assert blocks[0] == whole[0] and torch.equal(blocks[1], whole[1])
@@ -294,7 +305,7 @@ def test_many_probes_in_blocks_match_one_at_a_time(monkeypatch):
         assert [n for n, _ in _nearest_bruteforce(gallery, p)[:3]] == whole[0][i]
 
 
-@pytest.mark.parametrize("backend", ["torch", "float32"])
+@pytest.mark.parametrize("backend", ["torch", INT8, "float32"])
 def test_scans_follow_gallery_changes(tmp_path, backend):
     db, _, _ = _db()
     probe = torch.full((8,), 7.0)
