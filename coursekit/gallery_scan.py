@@ -67,15 +67,19 @@ def _padded(dim: int) -> int:
     return -(-dim // 8) * 8
 
 
-def _row_norms64(x: torch.Tensor, scale: torch.Tensor | None = None, codes: torch.Tensor | None = None) -> torch.Tensor:
-    """‖x_i‖ (or ‖x_i − scale_i codes_i‖ when codes are given) in float64, a block of rows at a time."""
-    out = []
+def _largest_norm(sqnorm: torch.Tensor, dim: int) -> float:
+    """An upper bound on max ‖g‖ from float32 ‖g‖² (whose rounding is at most γ_D relative)."""
+    return (float(sqnorm.max()) * (1 + 2 * dim * _U)) ** 0.5 * (1 + _U) if len(sqnorm) else 0.0
+
+
+def _quantisation_norms(x: torch.Tensor, scale: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row ‖x − x̃‖ and ‖x̃‖ for x̃ = scale · codes, in float64, a block of rows at a time."""
+    err, recon = [x.new_zeros(0, dtype=torch.float64)], [x.new_zeros(0, dtype=torch.float64)]
     for i in range(0, x.shape[0], _CHUNK):
-        block = x[i:i + _CHUNK].double()
-        if codes is not None:
-            block = block - scale[i:i + _CHUNK, None].double() * codes[i:i + _CHUNK].double()
-        out.append(block.norm(dim=1))
-    return torch.cat(out) if out else x.new_zeros(0, dtype=torch.float64)
+        approx = scale[i:i + _CHUNK, None].double() * codes[i:i + _CHUNK, :x.shape[1]].double()
+        err.append((x[i:i + _CHUNK].double() - approx).norm(dim=1))
+        recon.append(approx.norm(dim=1))
+    return torch.cat(err), torch.cat(recon)
 
 
 def _float_slack(probe_norm: torch.Tensor, gallery_norm: float, dim: int) -> torch.Tensor:
@@ -101,7 +105,7 @@ class Float32Scan:
         _check_matrix(gallery, "gallery")
         self.gallery = gallery.float()
         self.sqnorm = self.gallery.pow(2).sum(dim=1)
-        self._gmax = float(_row_norms64(self.gallery).max()) * (1 + 1e-6) if len(gallery) else 0.0
+        self._gmax = _largest_norm(self.sqnorm, self.gallery.shape[1])
 
     def scores(self, probes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Approximate scores (P, M) and their bound (P, 1) for probes (P, D)."""
@@ -131,15 +135,10 @@ class Int8Scan:
         self.codes, self.scale = _quantize_rows(g, _padded(g.shape[1]))
         self.sqnorm = g.pow(2).sum(dim=1)
         self.dim = g.shape[1]
-        if len(g):
-            err = _row_norms64(g, self.scale, self.codes[:, :self.dim])  # ‖g − g̃‖ per row
-            recon = _row_norms64(self.codes.double(), self.scale, None) * self.scale.double()  # ‖g̃‖
-            self._err, self._recon = float(err.max()), float(recon.max())
-            self._gmax = float(_row_norms64(g).max())
-        else:
-            self._err = self._recon = self._gmax = 0.0
-        # slightly inflated so the float64 measurement's own rounding cannot make them too small
-        self._err, self._recon, self._gmax = (v * (1 + 1e-6) for v in (self._err, self._recon, self._gmax))
+        self._gmax = _largest_norm(self.sqnorm, self.dim)
+        err, recon = _quantisation_norms(g, self.scale, self.codes)  # ‖g − g̃‖, ‖g̃‖ per row
+        # the largest of each, inflated so the float64 measurement's own rounding cannot make them too small
+        self._err, self._recon = (float(v.max()) * (1 + 1e-9) if len(v) else 0.0 for v in (err, recon))
 
     def scores(self, probes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Approximate scores (P, M) and their bound (P, 1) for probes (P, D)."""
@@ -148,7 +147,7 @@ class Int8Scan:
         dots = torch._int_mm(qp, self.codes.T)  # (P, M) int32, exact: |q_p·q_g| <= D 127² < 2³¹
         approx = dots.float().mul_(self.scale).mul_(-2.0 * sp[:, None]).add_(self.sqnorm)
         pn = p.double().norm(dim=1, keepdim=True)
-        ep = _row_norms64(p, sp, qp[:, :self.dim])[:, None]  # ‖p − p̃‖
+        ep = _quantisation_norms(p, sp, qp)[0][:, None]  # ‖p − p̃‖
         bound = 2 * (pn * self._err + ep * self._recon) + _float_slack(pn + ep, self._gmax + self._err, self.dim)
         return approx, bound.float()
 
@@ -165,9 +164,8 @@ def int8_scan_supported(device: torch.device | str = "cpu") -> bool:
     True
     """
     a = torch.tensor([[127] * 16, [-127] * 16, [127, -127] * 8, list(range(-120, 120, 15))], dtype=torch.int8)
-    a = a.to(device)
     try:
-        got = torch._int_mm(a, a.T)
+        got = torch._int_mm(a.to(device), a.to(device).T).cpu()
     except (AttributeError, RuntimeError, NotImplementedError):
         return False
     return torch.equal(got.long(), a.long() @ a.long().T)
