@@ -9,7 +9,8 @@ float32 than n rows it keeps, and re-ranking the kept rows gives the same answer
 
 * :class:`Float32Scan` — one ``addmm`` over the float32 gallery; B is float rounding only,
   ``B = 4 (D + 8) u (‖p‖ + max ‖g‖)²`` with ``u = 2⁻²⁴`` (a generous multiple of the
-  ``γ_D = D u / (1 − D u)`` error of a length-D float32 dot product).
+  ``γ_D = D u / (1 − D u)`` error of a length-D float32 dot product). This assumes IEEE float32
+  matrix products, torch's default; lowering ``torch.set_float32_matmul_precision`` voids it.
 * :class:`Int8Scan` — per-row int8 codes, ``g ≈ g̃ = σ_g q_g`` with ``σ_g = max|g| / 127``; the probe
   is quantised the same way per scan and ``q_p · q_g`` is an *exact* int32 product
   (``torch._int_mm``). Since ``p·g − p̃·g̃ = p·(g − g̃) + (p − p̃)·g̃``, Cauchy–Schwarz gives
