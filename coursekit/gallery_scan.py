@@ -110,7 +110,9 @@ class Float32Scan:
 
     def scores(self, probes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Approximate scores (P, M) and their bound (P, 1) for probes (P, D)."""
-        p = _check_probes(probes, self.gallery.shape[1])
+        return self._scores(_check_probes(probes, self.gallery.shape[1]))
+
+    def _scores(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         approx = torch.addmm(self.sqnorm, p, self.gallery.T, alpha=-2.0)
         pn = p.double().norm(dim=1, keepdim=True)
         return approx, _float_slack(pn, self._gmax, p.shape[1]).float()
@@ -143,7 +145,9 @@ class Int8Scan:
 
     def scores(self, probes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Approximate scores (P, M) and their bound (P, 1) for probes (P, D)."""
-        p = _check_probes(probes, self.dim)
+        return self._scores(_check_probes(probes, self.dim))
+
+    def _scores(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         qp, sp = _quantize_rows(p, self.codes.shape[1])
         dots = torch._int_mm(qp, self.codes.T)  # (P, M) int32, exact: |q_p·q_g| <= D 127² < 2³¹
         approx = dots.float().mul_(self.scale).mul_(-2.0 * sp[:, None]).add_(self.sqnorm)

@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from coursekit.gallery_scan import Float32Scan, Int8Scan, candidate_rows, make_scan
+from coursekit.gallery_scan import Float32Scan, Int8Scan, _candidate_rows, make_scan
 
 __all__ = ["FaceDatabase"]
 
@@ -251,7 +251,7 @@ class FaceDatabase:
             if backend == "faiss":
                 rows = self._faiss_rows(chunk, n_best).sort(dim=1).values
             else:
-                rows = candidate_rows(*self._scan(backend).scores(chunk), n_best)
+                rows = _candidate_rows(*self._scan(backend)._scores(chunk), n_best)  # inputs checked above
             step = max(1, _BLOCK // (rows.shape[1] * self._dim))  # probes per (step, n, D) difference
             for i in range(0, len(chunk), step):
                 idx, dist = self._rerank(chunk[i:i + step], rows[i:i + step], k)
