@@ -61,6 +61,11 @@ def test_pytest_runs_notebooks_through_nbval():
     assert "--nbval-lax" in opts["addopts"]
 
 
+def test_pytest_runs_the_docstring_examples():
+    opts = _pyproject()["tool"]["pytest"]["ini_options"]
+    assert "coursekit" in opts["testpaths"] and "--doctest-modules" in opts["addopts"].split()
+
+
 @pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
                     reason="ruff not installed")
 def test_ruff_is_clean():
