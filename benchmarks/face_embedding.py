@@ -38,7 +38,7 @@ from coursekit.face_align import (
     align_faces,
     crops_to_chips,
 )
-from coursekit.models.dlib_resnet import embed_chips, find_model_file, pretrained_face_embedder
+from coursekit.models.dlib_pretrained import embed_chips, find_model_file, pretrained_face_embedder
 
 
 def real_chips(n: int) -> tuple[np.ndarray, str]:

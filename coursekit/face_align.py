@@ -1,4 +1,4 @@
-"""Face photos to aligned 150×150 chips for the dlib face ResNet (:mod:`coursekit.models.dlib_resnet`).
+"""Face photos to aligned 150×150 chips for the dlib face ResNet (:mod:`coursekit.models.dlib_pretrained`).
 
 Three paths:
 
@@ -35,7 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from coursekit.models.dlib_resnet import CHIP_SIZE, _find_package_file
+from coursekit.models.dlib_pretrained import _find_package_file
+from coursekit.models.dlib_resnet import CHIP_SIZE
 
 __all__ = [
     "AlignedFaces",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from coursekit.models.dlib_format import DlibFormatError, _Reader, read_dlib_network
-from coursekit.models.dlib_resnet import find_model_file
+from coursekit.models.dlib_pretrained import find_model_file
 
 # --- a tiny writer of dlib's format, written from the format description (the brute-force side)
 

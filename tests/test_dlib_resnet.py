@@ -1,4 +1,6 @@
-"""Tests for coursekit.models.dlib_resnet: equality with dlib itself, the cache, bad input."""
+"""Tests for the dlib face ResNet port: coursekit.models.dlib_resnet (the network) and
+coursekit.models.dlib_pretrained (finding, caching, embedding): equality with dlib itself, the
+cache, bad input. One file for both, so the weights are converted once per session."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import torch
 from PIL import Image
 
 from coursekit import config
+from coursekit.models import dlib_pretrained as dp
 from coursekit.models import dlib_resnet as dr
 from coursekit.models.dlib_format import DlibFormatError
 
@@ -40,19 +43,19 @@ def model(cache_root):
     """The port, converted once per session into a temporary cache."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COURSEKIT_CACHE", str(cache_root))
-        return dr.pretrained_face_embedder("cpu")
+        return dp.pretrained_face_embedder("cpu")
 
 
 @pytest.fixture(scope="session")
 def dlib_net():
-    return dlib.face_recognition_model_v1(str(dr.find_model_file()))
+    return dlib.face_recognition_model_v1(str(dp.find_model_file()))
 
 
 @pytest.fixture(scope="session")
 def real_chips():
     """Chips of real faces made by dlib itself: the astronaut and LFW images when the data is there."""
     detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(str(dr._find_package_file("shape_predictor_5_face_landmarks.dat")))
+    predictor = dlib.shape_predictor(str(dp._find_package_file("shape_predictor_5_face_landmarks.dat")))
     images = [skimage.data.astronaut()]
     try:
         lfw = config.data_dir() / "lfw" / "lfw-deepfunneled"
@@ -73,7 +76,7 @@ def dlib_descriptors(dlib_net, real_chips):
 
 @pytest.fixture(scope="module")
 def port_descriptors(model, real_chips):
-    return dr.embed_chips(real_chips, model=model)
+    return dp.embed_chips(real_chips, model=model)
 
 
 def test_port_equals_dlib_on_real_faces(port_descriptors, dlib_descriptors, real_chips):
@@ -85,12 +88,12 @@ def test_port_equals_dlib_on_real_faces(port_descriptors, dlib_descriptors, real
 
 def test_port_equals_dlib_on_a_noise_chip(model, dlib_net):
     chip = np.random.default_rng(0).integers(0, 256, (1, 150, 150, 3), dtype=np.uint8)
-    ours = dr.embed_chips(chip, model=model)[0]
+    ours = dp.embed_chips(chip, model=model)[0]
     assert np.abs(ours - np.array(dlib_net.compute_face_descriptor(chip[0]))).max() <= 1e-4
 
 
 def test_fused_model_equals_dlib(model, dlib_descriptors, real_chips):
-    ours = dr.embed_chips(real_chips, model=model.fuse_affine())
+    ours = dp.embed_chips(real_chips, model=model.fuse_affine())
     assert np.abs(ours - dlib_descriptors).max() <= 1e-4
     assert isinstance(model.blocks[0].affine1, dr.Affine)  # the original is left alone
 
@@ -107,18 +110,18 @@ def test_same_person_closer_than_threshold(port_descriptors, real_chips):
 
 
 def test_shapes_dtypes_and_batching(model, real_chips, port_descriptors):
-    e1 = dr.embed_chips(real_chips[:2], batch_size=1, model=model)
+    e1 = dp.embed_chips(real_chips[:2], batch_size=1, model=model)
     assert e1.shape == (2, 128) and e1.dtype == np.float32
     np.testing.assert_allclose(e1, port_descriptors[:2], atol=1e-5)  # batch of 1 vs of 32
-    flipped = dr.embed_chips(real_chips[:1, :, ::-1], model=model)  # a non-contiguous view
-    np.testing.assert_allclose(flipped, dr.embed_chips(real_chips[:1, :, ::-1].copy(), model=model), atol=1e-6)
-    t = dr.embed_chips(torch.from_numpy(real_chips[:1]), model=model)
+    flipped = dp.embed_chips(real_chips[:1, :, ::-1], model=model)  # a non-contiguous view
+    np.testing.assert_allclose(flipped, dp.embed_chips(real_chips[:1, :, ::-1].copy(), model=model), atol=1e-6)
+    t = dp.embed_chips(torch.from_numpy(real_chips[:1]), model=model)
     assert torch.is_tensor(t) and t.dtype == torch.float32 and t.shape == (1, 128)
     np.testing.assert_allclose(t.numpy(), port_descriptors[:1], atol=1e-5)
 
 
 def test_empty_batch_gives_empty_result(model):
-    out = dr.embed_chips(np.zeros((0, 150, 150, 3), np.uint8), model=model)
+    out = dp.embed_chips(np.zeros((0, 150, 150, 3), np.uint8), model=model)
     assert out.shape == (0, 128) and out.dtype == np.float32
 
 
@@ -137,12 +140,12 @@ def test_empty_batch_gives_empty_result(model):
 )
 def test_embed_chips_rejects_bad_input(model, chips, error, match):
     with pytest.raises(error, match=match):
-        dr.embed_chips(chips, model=model)
+        dp.embed_chips(chips, model=model)
 
 
 def test_embed_chips_rejects_bad_batch_size(model):
     with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
-        dr.embed_chips(np.zeros((1, 150, 150, 3), np.uint8), batch_size=0, model=model)
+        dp.embed_chips(np.zeros((1, 150, 150, 3), np.uint8), batch_size=0, model=model)
 
 
 def test_forward_rejects_bad_input(model):
@@ -198,23 +201,23 @@ def test_fused_equals_unfused_on_random_weights():
 
 def test_find_model_file_does_not_import_the_package(monkeypatch):
     monkeypatch.delitem(sys.modules, "face_recognition_models", raising=False)
-    path = dr.find_model_file()
+    path = dp.find_model_file()
     assert "face_recognition_models" not in sys.modules  # its __init__ needs pkg_resources
     assert path.name == "dlib_face_recognition_resnet_model_v1.dat" and path.stat().st_size == 22_466_066
 
 
 def test_find_model_file_when_package_missing(monkeypatch):
-    monkeypatch.setattr(dr.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(dp.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(FileNotFoundError, match="pip install face_recognition_models"):
-        dr.find_model_file()
+        dp.find_model_file()
 
 
 def test_cache_is_written_and_reused(model, cache_root, monkeypatch):
     monkeypatch.setenv("COURSEKIT_CACHE", str(cache_root))
     cache = cache_root / "dlib_face_resnet_v1.safetensors"
     assert cache.is_file()
-    monkeypatch.setattr(dr, "load_dlib_weights", lambda *a: pytest.fail("the .dat was re-read"))
-    again = dr.pretrained_face_embedder("cpu")
+    monkeypatch.setattr(dp, "load_dlib_weights", lambda *a: pytest.fail("the .dat was re-read"))
+    again = dp.pretrained_face_embedder("cpu")
     for (k, v), w in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
         assert torch.equal(v, w), k
 
@@ -229,23 +232,23 @@ def test_corrupt_cache_falls_back_to_the_dat_file(model, cache_root, tmp_path, m
     elif damage == "truncated":
         cache.write_bytes(good[: len(good) // 3])
     else:
-        monkeypatch.setattr(dr, "_sha256", lambda path: "0" * 64)  # as if the .dat had changed
+        monkeypatch.setattr(dp, "_sha256", lambda path: "0" * 64)  # as if the .dat had changed
         cache.write_bytes(good)
     with pytest.warns(UserWarning, match="ignoring the weight cache"):
-        fresh = dr.pretrained_face_embedder("cpu")
+        fresh = dp.pretrained_face_embedder("cpu")
     torch.testing.assert_close(fresh.fc.weight, model.fc.weight, rtol=0, atol=0)
     assert cache.stat().st_size == len(good)  # rewritten
 
 
 def test_truncated_weight_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "model.dat"
-    bad.write_bytes(dr.find_model_file().read_bytes()[:1_000_000])
+    bad.write_bytes(dp.find_model_file().read_bytes()[:1_000_000])
     with pytest.raises(DlibFormatError, match="model.dat: file ends at byte 1000000"):
-        dr.pretrained_face_embedder("cpu", model_file=bad)
+        dp.pretrained_face_embedder("cpu", model_file=bad)
 
 
 def test_weight_file_of_another_architecture_is_rejected(tmp_path):
-    data = bytearray(dr.find_model_file().read_bytes())
+    data = bytearray(dp.find_model_file().read_bytes())
     at = data.find(bytes([1, 32, 1, 7, 1, 7, 1, 2, 1, 2]))  # first conv: 32 filters 7x7, strides 2, 2
     data[at + 7] = 1  # stride 2 -> 1: still a valid file, not this network
     bad = tmp_path / "model.dat"
@@ -256,7 +259,7 @@ def test_weight_file_of_another_architecture_is_rejected(tmp_path):
 
 def test_missing_model_file():
     with pytest.raises(FileNotFoundError, match="model_file must be an existing dlib .dat file"):
-        dr.pretrained_face_embedder("cpu", model_file="/nonexistent.dat")
+        dp.pretrained_face_embedder("cpu", model_file="/nonexistent.dat")
 
 
 def test_gradient_reaches_the_input(model):

