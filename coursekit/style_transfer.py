@@ -1,10 +1,12 @@
 """Minimise J(G) = α J_content + β J_style over the pixels of G (Gatys et al. 2015).
 
 ``transfer_style(content, style)`` runs gradient descent, Adam or L-BFGS on the generated
-image, coarse to fine: a small image first, then the result upsampled as the start of the
-next, larger stage (cheap early steps fix the large-scale layout; Gatys et al. 2017). Every
-evaluation of J is counted, snapshots are kept every ``snapshot_every`` evaluations, and a
-tqdm bar shows progress. The costs are those of ``coursekit.style``.
+image, coarse to fine: a small image first, then the result upsampled (plus, for content
+inits, the content's fine detail the small image could not hold) as the start of the next,
+larger stage (cheap early steps fix the large-scale layout; Gatys et al. 2017). J only ever
+sees pixels in [0, 1]; every evaluation of J is counted, snapshots are kept every
+``snapshot_every`` evaluations, and a tqdm bar shows progress. The costs are those of
+``coursekit.style``.
 """
 
 from __future__ import annotations
@@ -193,12 +195,14 @@ def transfer_style(
         The starting image. ``"random"`` is uniform noise (the lecture's G); ``"content+noise"``
         is ``(1 − noise) C + noise U(0, 1)``.
     optimizer : {"lbfgs", "adam", "gd"}
-        L-BFGS with a strong-Wolfe line search, Adam, or plain gradient descent.
+        L-BFGS with a strong-Wolfe line search (J is evaluated at clamp(G, 0, 1), the gradient
+        passed straight through), or Adam / plain gradient descent projected onto [0, 1].
     lr : float, optional
         Step size for Adam/GD (defaults 0.02 and 0.05); L-BFGS uses its line search.
     schedule : list of (size, evaluations)
         Coarse to fine: each stage resizes C and S to ``size`` (longer side), starts from the
-        previous result upsampled, and may evaluate J ``evaluations`` times.
+        previous result upsampled (for content inits plus C − upsampled smaller C), and may
+        evaluate J ``evaluations`` times; it ends on the lowest-J image it evaluated.
     snapshot_every : int
         Keep a copy of G every this many evaluations (0: only the end of each stage).
     rtol : float
@@ -212,7 +216,8 @@ def transfer_style(
 
     Returns
     -------
-    image : Tensor of shape (3, H', W'), values in [0, 1], H'/W' from the last stage's size
+    image : Tensor of shape (3, H', W'), values in [0, 1], H'/W' from the last stage's size;
+        the evaluated image with the lowest J at that size
     history : TransferHistory
 
     Examples
@@ -247,11 +252,9 @@ def transfer_style(
     missing = [n for n in needed if n not in extractor.layers]
     if missing:
         raise ValueError(f"extractor does not return layer(s) {missing}; it returns {list(extractor.layers)}")
-    return _transfer_style(
-        content, style, extractor, content_layer, style_layers, float(alpha), float(beta),
-        float(tv_weight), init, float(noise), optimizer, lr, stages, snapshot_every, rtol,
-        target_cost, progress, generator,
-    )
+    return _transfer_style(content, style, extractor, content_layer, style_layers, float(alpha), float(beta),
+                           float(tv_weight), init, float(noise), optimizer, lr, stages, snapshot_every, rtol,
+                           target_cost, progress, generator)
 
 
 def _transfer_style(content, style, net, content_layer, style_layers, alpha, beta, tv_weight,
@@ -259,7 +262,7 @@ def _transfer_style(content, style, net, content_layer, style_layers, alpha, bet
                     generator):
     history = TransferHistory(weights_source=net.weights_source)
     start = time.perf_counter()
-    x = None
+    x = previous_c = None
     bar = tqdm(total=sum(n for _, n in stages), desc="style transfer", disable=not progress)
     for index, (size, budget) in enumerate(stages):
         target = target_cost if index == len(stages) - 1 else None
@@ -268,69 +271,88 @@ def _transfer_style(content, style, net, content_layer, style_layers, alpha, bet
             init_small = resize_image(init, size) if isinstance(init, torch.Tensor) else init
             x = _initial_image(init_small, c, noise, generator)
         else:  # coarse to fine: the previous result, upsampled, starts this stage
-            x = F.interpolate(x[None], size=c.shape[-2:], mode="bilinear", align_corners=False)[0]
+            up = F.interpolate(torch.stack([x, previous_c]), size=c.shape[-2:], mode="bilinear", align_corners=False)
+            detail = isinstance(init, str) and init != "random"  # add the content's detail it missed
+            x = up[0] + (c - up[1] if detail else 0)
+        previous_c = c
         x = x.detach().clamp(0, 1).contiguous().requires_grad_(True)
         objective = _Objective(net, c, s, content_layer, style_layers, alpha, beta, tv_weight)
         _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                    bar, start)
-        history.snapshots.append((history.evaluation[-1], x.detach().clamp(0, 1).clone()))
+        history.snapshots.append((history.evaluation[-1], x.detach().clone()))
     bar.close()
-    return x.detach().clamp(0, 1), history
+    return x.detach().clone(), history
+
+
+class _StageDone(Exception):  # raised by the closure: budget spent, target reached or J stalled
+    pass
+
+
+def _in_range(x: torch.Tensor) -> torch.Tensor:
+    """clamp(x, 0, 1) with the gradient passed straight through. With the clamp's own gradient
+    (0 outside the box) a pixel an L-BFGS step pushes out of range never comes back and J
+    plateaus; the tutorial avoids that by clamping the parameter inside its closure."""
+    return x + (x.clamp(0, 1) - x).detach()
+
+
+def _record(history, size, start, bar, total, parts):
+    history.evaluation.append(len(history.evaluation) + 1)
+    for key, part in zip(("total", "content", "style", "tv"), (total, *parts), strict=True):
+        getattr(history, key).append(float(part.detach()))
+    history.size.append(size)
+    history.seconds.append(time.perf_counter() - start)
+    bar.update(1)
+    bar.set_postfix(J=f"{history.total[-1]:.4g}", size=size, refresh=False)
 
 
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                bar, start):
-    done = [0]
-    best = [float("inf")]  # lowest J evaluated in this stage
-    scale = [None]  # L-BFGS minimises J / J(start): its first step, -g, assumes J is O(1)
+    state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10}
 
     def closure():
-        if torch.is_grad_enabled():
-            opt.zero_grad()
-        # the network always sees pixels in [0, 1]; x itself is projected after each step
-        total, (jc, js, jt) = objective(x.clamp(0, 1))
+        if state["done"] >= budget:
+            raise _StageDone
+        opt.zero_grad()
+        image = _in_range(x)
+        total, parts = objective(image)
         value = total.item()
-        best[0] = min(best[0], value)
-        if scale[0] is None:
-            scale[0] = 1.0 / value if optimizer == "lbfgs" and value > 0 else 1.0
-        scaled = total * scale[0]
-        if torch.is_grad_enabled():
-            scaled.backward()
-        done[0] += 1
-        n = len(history.evaluation) + 1
-        history.evaluation.append(n)
-        for key, part in (("total", total), ("content", jc), ("style", js), ("tv", jt)):
-            getattr(history, key).append(float(part.detach()))
-        history.size.append(size)
-        history.seconds.append(time.perf_counter() - start)
-        bar.update(1)
-        bar.set_postfix(J=f"{value:.4g}", size=size, refresh=False)
-        if snapshot_every and n % snapshot_every == 0:
-            history.snapshots.append((n, x.detach().clamp(0, 1).clone()))
+        if state["scale"] is None:  # L-BFGS minimises J / J(start): its first step, -g, assumes J is O(1)
+            state["scale"] = 1.0 / value if optimizer == "lbfgs" and value > 0 else 1.0
+        scaled = total * state["scale"]
+        scaled.backward()
+        state["done"] += 1
+        _record(history, size, start, bar, total, parts)
+        if snapshot_every and history.evaluation[-1] % snapshot_every == 0:
+            history.snapshots.append((history.evaluation[-1], image.detach().clone()))
+        if value < state["best"]:  # line-search trials can be worse: keep the best image seen
+            state["best"], state["image"] = value, image.detach().clone()
+        if target is not None and value <= target:
+            raise _StageDone
+        if state["done"] >= state["next"]:  # every 10 evaluations: stop when J has stalled
+            if state["checked"] is not None and state["checked"] - state["best"] <= rtol * abs(state["checked"]):
+                raise _StageDone
+            state["checked"], state["next"] = state["best"], state["done"] + 10
         return scaled
 
-    if optimizer == "lbfgs":
-        # tolerances 0: the budget and rtol decide when to stop, not PyTorch's absolute
-        # defaults (1e-7/1e-9), which end the run after one evaluation when J is small
-        chunk = 25  # iterations per step() call; each call re-evaluates J once at its start
-        opt = torch.optim.LBFGS([x], lr=1, max_iter=chunk, max_eval=chunk, tolerance_grad=0.0,
-                                tolerance_change=0.0, history_size=50, line_search_fn="strong_wolfe")
+    if optimizer == "lbfgs":  # one step() may run the whole stage; the closure ends it
+        # tolerances 0: PyTorch's absolute defaults stop it after one evaluation when J is small.
+        # No projection between steps (it would corrupt the curvature pairs): see _in_range
+        opt = torch.optim.LBFGS([x], lr=1, max_iter=budget, max_eval=2 * budget, tolerance_grad=0.0,
+                                tolerance_change=0.0, history_size=100, line_search_fn="strong_wolfe")
     elif optimizer == "adam":
-        chunk = 1
         opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
     else:
-        chunk = 1
         opt = torch.optim.SGD([x], lr=0.05 if lr is None else lr)
-    checked, next_check = None, 10
-    while done[0] < budget:
-        if target is not None and best[0] <= target:
-            break
-        if optimizer == "lbfgs":
-            opt.param_groups[0]["max_iter"] = opt.param_groups[0]["max_eval"] = min(chunk, budget - done[0])
-        opt.step(closure)
-        with torch.no_grad():
-            x.clamp_(0, 1)  # keep pixels in range
-        if done[0] >= next_check:  # every ~10 evaluations: stop when J has stalled
-            if checked is not None and checked - best[0] <= rtol * abs(checked):
+    try:
+        while True:
+            before = state["done"]
+            opt.step(closure)
+            if optimizer != "lbfgs":
+                with torch.no_grad():
+                    x.clamp_(0, 1)  # projected gradient descent
+            elif state["done"] - before <= 1:  # L-BFGS has converged (zero gradient)
                 break
-            checked, next_check = best[0], done[0] + 10
+    except _StageDone:
+        pass
+    with torch.no_grad():
+        x.copy_(state["image"])  # the lowest J evaluated, in [0, 1]

@@ -5,7 +5,13 @@ import torch
 
 from coursekit.models.vgg import vgg19_features
 from coursekit.style import content_cost, layer_style_cost, total_variation
-from coursekit.style_transfer import TransferHistory, resize_image, shuffle_patches, transfer_style
+from coursekit.style_transfer import (
+    TransferHistory,
+    _in_range,
+    resize_image,
+    shuffle_patches,
+    transfer_style,
+)
 
 LAYERS = {"relu1_1": 0.5, "relu2_1": 0.5}
 
@@ -63,7 +69,7 @@ def test_lbfgs_counts_every_evaluation_and_decreases(net):
         handle.remove()
     assert isinstance(hist, TransferHistory) and image.shape == (3, 16, 16)
     assert len(hist) == hist.evaluation[-1] == len(calls) - 2  # 2 passes compute C's and S's targets
-    assert 12 <= len(hist) <= 12 + 25  # budget, plus at most one line search beyond it
+    assert len(hist) == 12  # the budget exactly: line-search evaluations count, none beyond it
     assert hist.content[0] == 0.0  # init="content"
     assert min(hist.total) < hist.total[0]
     assert 0.0 <= image.min() and image.max() <= 1.0
@@ -104,6 +110,42 @@ def test_inits_and_target_cost(net):
     target = full.total[len(full) // 2]
     _, stopped = _run(net, init="random", rtol=0.0, schedule=[(16, 30)], target_cost=target)
     assert len(stopped) < len(full) and min(stopped.total) <= target
+
+
+def test_in_range_clamps_values_and_passes_the_gradient_through():
+    x = torch.tensor([-0.5, 0.0, 0.3, 1.0, 1.7], requires_grad=True)
+    y = _in_range(x)
+    assert y.tolist() == pytest.approx([0.0, 0.0, 0.3, 1.0, 1.0])
+    (y * torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]  # clamp's own gradient would zero the ends
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_result_is_the_best_evaluated_image_and_in_range(net, optimizer):
+    # a saturated (0/1) content image: steps push pixels out of [0, 1] at once
+    content = (_img(16, 16, 1) > 0.5).float()
+    image, hist = transfer_style(content, _img(16, 16, 2), extractor=net, content_layer="relu2_1",
+                                 style_layers=LAYERS, beta=1e3, schedule=[(16, 15)], optimizer=optimizer,
+                                 lr=0.3, rtol=0.0, progress=False)
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert min(hist.total) < 0.5 * hist.total[0]
+    # J of the returned image, evaluated afresh, is the lowest J in the history
+    _, again = transfer_style(content, _img(16, 16, 2), extractor=net, content_layer="relu2_1",
+                              style_layers=LAYERS, beta=1e3, init=image, schedule=[(16, 1)],
+                              optimizer="gd", progress=False)
+    assert again.total[0] == pytest.approx(min(hist.total), rel=1e-5)
+
+
+def test_coarse_to_fine_keeps_the_contents_fine_detail(net):
+    # lr 0: stage 1 leaves the small content image as it is; stage 2 must start at the full content
+    kw = dict(schedule=[(16, 1), (32, 1)], optimizer="gd", lr=0.0, rtol=0.0)
+    content = _img(32, 32, 1)
+    _, hist = transfer_style(content, _img(32, 32, 2), extractor=net, content_layer="relu2_1",
+                             style_layers=LAYERS, progress=False, **kw)
+    assert hist.size == [16, 32] and hist.content[1] == pytest.approx(0.0, abs=1e-10)
+    _, random_hist = transfer_style(content, _img(32, 32, 2), extractor=net, content_layer="relu2_1",
+                                    style_layers=LAYERS, progress=False, init="random", **kw)
+    assert random_hist.content[1] > 0.0  # random init: the upsampled result alone
 
 
 def test_resize_image_longer_side():
