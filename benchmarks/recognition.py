@@ -13,6 +13,8 @@ run on the same data. FaceDatabase paths, all exact (same identity and float32 d
 Two probes per size: an enrolled person's embedding plus noise ("known") and a random unit vector
 ("stranger", whose nearest rows are close together, so more candidates are re-ranked).
 Times are the median of ``--repeats`` calls (min in brackets). Goal: < 5 ms per probe at 100k.
+On a machine where other processes hold the cores, every multi-threaded kernel (all paths here)
+waits scheduler slices of several ms at its thread barriers; ``--threads 1`` measures without that.
 
 usage: python benchmarks/recognition.py [--sizes 10000 100000] [--dim 128] [--repeats 50] [--threads N]
 """
