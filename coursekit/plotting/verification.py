@@ -189,5 +189,5 @@ def plot_timings(sizes, seconds: Mapping[str, Sequence[float]], *, ax: Axes | No
         ax.plot(x, t, marker="o", label=name)
     ax.set(xscale="log", yscale="log", xlabel="people enrolled", ylabel=ylabel)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)  # below: long names
     return ax
