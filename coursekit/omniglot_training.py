@@ -163,8 +163,9 @@ class _CosineByProgress:
 def autocast_dtype(device: torch.device | str, precision: Literal["auto", "float32", "bfloat16"] = "auto") -> torch.dtype | None:
     """The autocast dtype training uses on ``device``: ``torch.bfloat16`` or ``None`` (float32).
 
-    ``"auto"`` picks bfloat16 where the hardware runs it natively (CUDA devices that support it;
-    CPUs whose oneDNN does bfloat16), else float32. ``"bfloat16"`` forces it, ``"float32"`` turns it off.
+    ``"auto"`` picks bfloat16 on CUDA devices that support it and on CPUs for which PyTorch's
+    oneDNN reports bfloat16 kernels (AVX-512 x86 CPUs, recent ARM), else float32. ``"bfloat16"``
+    forces it, ``"float32"`` turns it off (use it if bfloat16 turns out slower on your CPU).
 
     Examples
     --------
