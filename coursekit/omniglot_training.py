@@ -10,7 +10,7 @@ one alphabet (in one rotation), because Lake et al.'s one-shot runs are *within-
 their distractors look alike.
 
 Speed: the encoder runs in the channels-last memory layout under bfloat16 autocast where the
-hardware does bfloat16 (``precision="auto"``), about 3-4x faster per episode on an AVX-512 CPU
+hardware does bfloat16 (``precision="auto"``), about 3x faster per episode on an AVX-512 CPU
 than float32 in the default layout; batch norm and the loss stay float32. The budget is steps,
 wall seconds and/or process CPU seconds, whichever ends first, so a run on a busy machine is
 still bounded and reports what it did. Weights are cached as safetensors in ``config.cache_dir()``.
