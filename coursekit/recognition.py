@@ -66,7 +66,6 @@ class FaceDatabase:
         self._names: list[str] = []
         self._emb = torch.empty(0, dim or 0)
         self._owner = torch.empty(0, dtype=torch.int64)
-        self._sqnorm = torch.empty(0)
         self._most = 0
         self._faiss_index = None
         self._scans: dict[str, Float32Scan | Int8Scan] = {}
@@ -121,7 +120,6 @@ class FaceDatabase:
 
     def _set(self, emb: torch.Tensor, owner: torch.Tensor, names: list[str]) -> None:
         self._emb, self._owner, self._names = emb, owner, names
-        self._sqnorm = emb.pow(2).sum(dim=1)
         self._most = int(torch.bincount(owner).max()) if len(owner) else 0  # most embeddings of one person
         # derived search structures: built on first use, dropped whenever the gallery changes
         self._faiss_index = None
@@ -187,7 +185,8 @@ class FaceDatabase:
         One matrix product: ‖p − g‖² = ‖p‖² − 2 p·g + ‖g‖², then a per-person minimum.
         """
         p = self._check_probes(probes)
-        d2 = (p.pow(2).sum(1, keepdim=True) - 2.0 * p @ self._emb.T + self._sqnorm).clamp_min_(0)
+        sqnorm = self._scan("float32").sqnorm  # ‖g‖², kept by the (cached) float32 scan
+        d2 = (p.pow(2).sum(1, keepdim=True) - 2.0 * p @ self._emb.T + sqnorm).clamp_min_(0)
         if d2.shape[1] != len(self):  # someone has several embeddings: keep each person's nearest
             per = torch.full((p.shape[0], len(self)), torch.inf, device=p.device)
             d2 = per.scatter_reduce_(1, self._owner.expand_as(d2), d2, "amin")
