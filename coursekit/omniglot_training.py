@@ -188,14 +188,13 @@ def autocast_dtype(device: torch.device | str, precision: Literal["auto", "float
     return torch.bfloat16 if device.type == "cpu" and native else None
 
 
-def _make_episode_step(dtype: torch.dtype | None):
+def _make_episode_step(device_type: str, dtype: torch.dtype | None):
     def step(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
         support, query = batch
         n_way, k, *img = support.shape
         x = torch.cat([support.reshape(-1, *img), query.reshape(-1, *img)])
-        device = next(model.parameters()).device
         x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=dtype) if dtype is not None else nullcontext():
+        with torch.autocast(device_type, dtype=dtype) if dtype is not None else nullcontext():
             z = model(x)
         z = z.float()
         loss, acc = prototypical_loss(z[: n_way * k].view(n_way, k, -1), z[n_way * k :].view(n_way, query.shape[1], -1))
@@ -242,7 +241,7 @@ def train_protonet(
                              rotations=rotations, strength=strength, seed=seed, groups=groups,
                              within_group=within_group)
     device = next(encoder.parameters()).device
-    step = _make_episode_step(autocast_dtype(device, precision))
+    step = _make_episode_step(device.type, autocast_dtype(device, precision))
     encoder.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
     cpu0 = time.process_time()
