@@ -53,7 +53,8 @@ def _rss_kib(field: str) -> int:
 
 def _seed_batch_all(labels, embeddings, margin):
     """The post's batch-all, line by line: (B, B, B) tensors."""
-    from coursekit.losses import pairwise_distances, valid_triplet_mask
+    from coursekit.distances import pairwise_distances
+    from coursekit.losses import valid_triplet_mask
 
     d = pairwise_distances(embeddings)
     t = d[:, :, None] - d[:, None, :] + margin
@@ -70,9 +71,9 @@ def _loss_fn(method: str):
     from coursekit.losses import batch_all_triplet_loss, batch_hard_triplet_loss
 
     if method == "coursekit batch-all":
-        return lambda y, e: batch_all_triplet_loss(y, e, MARGIN)[0]
+        return lambda y, e: batch_all_triplet_loss(y, e, MARGIN, squared=False)[0]  # PML's distance
     if method == "coursekit batch-hard":
-        return lambda y, e: batch_hard_triplet_loss(y, e, MARGIN)
+        return lambda y, e: batch_hard_triplet_loss(y, e, MARGIN, squared=False)
     if method == "dense seed":
         return lambda y, e: _seed_batch_all(y, e, MARGIN)[0]
     if method == "PML all-triplets":

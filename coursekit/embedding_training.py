@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from . import config, verification
-from .losses import batch_all_triplet_loss, batch_hard_triplet_loss, pairwise_distances
+from .distances import pairwise_distances
+from .losses import batch_all_triplet_loss, batch_hard_triplet_loss
 from .models.face_embedding import FaceEmbeddingNet
-from .pairs import all_pairs
-from .samplers import PKSampler
+from .sampling import PKSampler, all_pairs
 from .train import History, fit
 
 __all__ = ["augment_faces", "embed", "held_out_distances", "verification_auc", "project_2d",

@@ -33,9 +33,9 @@ from safetensors.torch import load_file, save_file
 
 from . import config
 from .fewshot.classifiers import prototypical_loss
-from .fewshot.episodes import EpisodeSampler
 from .glyph_augment import glyph_tensor, random_affine
 from .models.protonet import Conv4
+from .sampling import EpisodeSampler
 from .train import History, fit
 
 __all__ = ["TrainingBudget", "GlyphEpisodes", "train_protonet", "omniglot_encoder", "autocast_dtype"]

@@ -8,14 +8,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch.autograd import gradcheck
 
-from coursekit import losses
+from coursekit.distances import pairwise_distances
 from coursekit.losses import (
     anchor_negative_mask,
     anchor_positive_mask,
     batch_all_triplet_loss,
     batch_hard_triplet_loss,
     contrastive_loss,
-    pairwise_distances,
     triplet_loss,
     valid_triplet_mask,
 )
@@ -60,7 +59,7 @@ def _batch_hard_bruteforce(labels, e, margin, squared):
 
 def _batch_all_dense_post(labels, e, margin, squared):
     """The post's TensorFlow code, line by line in PyTorch: the (B, B, B) version."""
-    d = losses._pairwise_distances(e, squared)
+    d = pairwise_distances(e, squared)
     t = d[:, :, None] - d[:, None, :] + margin
     t = valid_triplet_mask(labels).to(e.dtype) * t
     t = torch.relu(t)
@@ -78,48 +77,6 @@ def _batch(b=12, d=5, n_classes=3, dtype=torch.float64, seed=0):
 
 def _tol(dtype):
     return {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-10}
-
-
-# ----------------------------------------------------------------------------- distances
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("squared", [False, True])
-def test_pairwise_distances_match_loops(dtype, squared):
-    _, e = _batch(9, 4, dtype=dtype)
-    got = pairwise_distances(e, squared=squared)
-    assert got.dtype == dtype and got.shape == (9, 9)
-    np.testing.assert_allclose(got.numpy(), _dist_bruteforce(e.numpy(), squared), **_tol(dtype))
-    assert (got.diagonal() == 0).all()
-
-
-def test_pairwise_distances_hand_computed():
-    e = torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
-    expected = torch.tensor([[0.0, 5.0, 1.0], [5.0, 0.0, 18**0.5], [1.0, 18**0.5, 0.0]])
-    torch.testing.assert_close(pairwise_distances(e), expected)
-    torch.testing.assert_close(pairwise_distances(e, squared=True), expected**2)
-
-
-@pytest.mark.parametrize("squared", [False, True])
-def test_pairwise_distances_diagonal_exactly_zero_for_large_norms(squared):
-    e = torch.randn(16, 128, generator=torch.Generator().manual_seed(1)) * 100
-    assert (pairwise_distances(e, squared=squared).diagonal() == 0).all()
-
-
-def test_pairwise_distances_gradcheck():
-    _, e = _batch(6, 3)
-    assert gradcheck(pairwise_distances, (e.requires_grad_(),))
-    assert gradcheck(lambda x: pairwise_distances(x, squared=True), (e,))
-
-
-def test_pairwise_distances_duplicates_give_finite_gradients():
-    e = torch.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]], requires_grad=True)
-    d = pairwise_distances(e)
-    assert d[0, 1] == 0
-    d.sum().backward()
-    assert torch.isfinite(e.grad).all()
-    # the naive sqrt would give NaN here: this is what the mask protects against
-    x = torch.tensor([[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
-    ((x[:, None] - x[None]).pow(2).sum(-1).sqrt()).sum().backward()
-    assert torch.isnan(x.grad).any()
 
 
 # ----------------------------------------------------------------------------- masks
@@ -164,7 +121,7 @@ def test_batch_hard_matches_loop(dtype, squared, margin):
 def test_batch_hard_anchor_without_positive_uses_zero_like_the_post():
     labels = torch.tensor([0, 0, 1, 2])  # anchors 2 and 3 have no positive
     e = torch.tensor([[0.0], [1.0], [0.5], [3.0]])
-    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, False)
+    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, True)  # squared by default
     assert batch_hard_triplet_loss(labels, e, 1.0).item() == pytest.approx(ref)
 
 
@@ -186,8 +143,8 @@ def test_batch_all_unbalanced_classes():
     # one big class: many positive slots per anchor; singletons have none
     labels = torch.tensor([0] * 9 + [1, 2, 3, 3])
     e = torch.randn(13, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    ref = _batch_all_bruteforce(labels.tolist(), e.numpy(), 1.0, False)
-    got = batch_all_triplet_loss(labels, e, 1.0)
+    ref = _batch_all_bruteforce(labels.tolist(), e.numpy(), 1.0, True)
+    got = batch_all_triplet_loss(labels, e, 1.0)  # squared by default
     np.testing.assert_allclose([got[0].item(), got[1].item()], ref, rtol=1e-10)
 
 
@@ -334,8 +291,8 @@ def test_batch_all_mean_over_positives_is_not_monotone_in_margin():
     # the counter-example behind the comment above: one triplet at 1.0, then a second joins at 0.01
     labels = torch.tensor([0, 0, 1])
     e = torch.tensor([[0.0], [1.0], [1.005]], dtype=torch.float64)
-    l1, _ = batch_all_triplet_loss(labels, e, 0.0)  # triplets at 0.995 and −0.005
-    l2, _ = batch_all_triplet_loss(labels, e, 0.01)  # 1.005 and 0.005
+    l1, _ = batch_all_triplet_loss(labels, e, 0.0, squared=False)  # triplets at 0.995 and −0.005
+    l2, _ = batch_all_triplet_loss(labels, e, 0.01, squared=False)  # 1.005 and 0.005
     assert l1.item() == pytest.approx(0.995) and l2.item() == pytest.approx(0.505)
 
 
@@ -347,14 +304,14 @@ GOOD_Y, GOOD_E = torch.tensor([0, 0, 1, 1]), torch.randn(4, 3)
 @pytest.mark.parametrize(
     ("labels", "emb", "margin", "err", "match"),
     [
-        (torch.tensor([0, 0, 1]), GOOD_E, 0.2, ValueError, r"labels has 3 entries but embeddings has 4 rows"),
-        (GOOD_Y, torch.randn(4), 0.2, ValueError, r"embeddings must have shape \(B, D\), got \(4,\)"),
-        (GOOD_Y, torch.randn(4, 3, 2), 0.2, ValueError, r"embeddings must have shape \(B, D\), got \(4, 3, 2\)"),
+        (torch.tensor([0, 0, 1]), GOOD_E, 0.2, ValueError, r"labels must have 4 entries \(one per row\), got 3"),
+        (GOOD_Y, torch.randn(4), 0.2, ValueError, r"embeddings must have shape \(N, D\), got \(4,\)"),
+        (GOOD_Y, torch.randn(4, 3, 2), 0.2, ValueError, r"embeddings must have shape \(N, D\), got \(4, 3, 2\)"),
         (GOOD_Y.float(), GOOD_E, 0.2, TypeError, r"labels must be an integer tensor.*float32"),
         (torch.tensor([0]), torch.randn(1, 3), 0.2, ValueError, r"at least 2 rows"),
-        (GOOD_Y, GOOD_E, -0.1, ValueError, r"margin must be a finite number >= 0, got -0.1"),
+        (GOOD_Y, GOOD_E, -0.1, ValueError, r"margin must be a number >= 0.0, got -0.1"),
         (GOOD_Y, GOOD_E, float("nan"), ValueError, r"margin must be a finite number"),
-        (GOOD_Y, GOOD_E, "0.2", TypeError, r"margin must be a real number, got str"),
+        (GOOD_Y, GOOD_E, "0.2", TypeError, r"margin must be a real number >= 0.0, got str '0.2'"),
         (torch.tensor([3, 3, 3, 3]), GOOD_E, 0.2, ValueError, r"at least two classes.*only class 3"),
         (GOOD_Y, GOOD_E.int(), 0.2, TypeError, r"embeddings must be a floating-point tensor"),
         (GOOD_Y, torch.tensor([[0.0], [float("nan")], [1.0], [2.0]]), 0.2, ValueError, r"NaN"),
@@ -368,20 +325,20 @@ def test_batch_losses_reject_bad_input(fn, labels, emb, margin, err, match):
 
 
 def test_other_functions_reject_bad_input():
-    with pytest.raises(ValueError, match=r"embeddings must have shape \(B, D\)"):
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(N, D\)"):
         pairwise_distances(torch.randn(3))
-    with pytest.raises(ValueError, match=r"labels must have shape \(B,\), got \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\), got \(2, 2\)"):
         anchor_positive_mask(torch.zeros(2, 2, dtype=torch.int64))
     with pytest.raises(TypeError, match=r"integer tensor"):
         valid_triplet_mask(torch.tensor([0.0, 1.0]))
     a = torch.randn(3, 2)
     with pytest.raises(ValueError, match=r"same shape \(N, D\)"):
         triplet_loss(a, a, torch.randn(4, 2), 0.2)
-    with pytest.raises(ValueError, match=r"anchor must have shape \(B, D\)"):
+    with pytest.raises(ValueError, match=r"anchor must have shape \(N, D\)"):
         triplet_loss(torch.randn(4), a, a, 0.2)
-    with pytest.raises(ValueError, match=r"reduction must be 'mean', 'sum' or 'none', got 'max'"):
+    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\), got 'max'"):
         triplet_loss(a, a, a, 0.2, reduction="max")
-    with pytest.raises(ValueError, match=r"margin must be a finite number >= 0"):
+    with pytest.raises(ValueError, match=r"margin must be a number >= 0.0, got -1.0"):
         contrastive_loss(a, a, torch.ones(3, dtype=torch.bool), -1.0)
     with pytest.raises(TypeError, match=r"is_same must be a bool tensor"):
         contrastive_loss(a, a, torch.ones(3), 1.0)

@@ -36,7 +36,7 @@ def test_episodes_are_rotated_classes_with_shapes():
     virtual = torch.cat([y + r * 6 for r in range(4)])
     ep = GlyphEpisodes(x, y, n_way=4, k_shot=1, n_query=1, budget=TrainingBudget(max_steps=1), strength=0.0, seed=5)
     first = next(iter(GlyphEpisodes(x, y, n_way=4, k_shot=1, n_query=1, budget=TrainingBudget(max_steps=1), strength=0.0, seed=5)))
-    e = ep.sampler.__class__(virtual, n_way=4, k_shot=1, n_query=1, n_episodes=1, seed=5).sample()
+    e = ep.sampler.__class__(virtual, n_way=4, k_shot=1, n_query=1, n_episodes=1, generator=torch.Generator().manual_seed(5)).sample()
     for j in range(4):
         pos = int(e.support[j, 0])
         expected = torch.rot90(x[pos % len(x)], pos // len(x), (1, 2))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 
 from .. import fewshot
+from ..sampling import split_episode
 from ._harness import Case, Mistake, run_check
 
 __all__ = ["check_split_episode", "check_prototype_classify"]
@@ -48,7 +49,7 @@ def _split_ignores_order(labels, classes, k_shot, n_query, order):
 
 
 def _split_returns_labels(labels, classes, k_shot, n_query, order):
-    s, q = fewshot.split_episode(labels, classes, k_shot, n_query, order)
+    s, q = split_episode(labels, classes, k_shot, n_query, order)
     return labels[s], labels[q]
 
 
@@ -58,7 +59,7 @@ def _split_swapped(labels, classes, k_shot, n_query, order):
 
 
 def _split_sorted_classes(labels, classes, k_shot, n_query, order):
-    return fewshot.split_episode(labels, classes.sort().values, k_shot, n_query, order)
+    return split_episode(labels, classes.sort().values, k_shot, n_query, order)
 
 
 def check_split_episode(learner_fn: Callable) -> int:
@@ -68,7 +69,7 @@ def check_split_episode(learner_fn: Callable) -> int:
     ``labels[p] == classes[j]``, ``query[j]`` the next ``n_query``.
     """
     return run_check(
-        "split_episode", learner_fn, fewshot.split_episode, _split_cases(),
+        "split_episode", learner_fn, split_episode, _split_cases(),
         mistakes=[
             Mistake(_split_overlap, "the queries start at the first example again, so support and query "
                     "share examples: take the query from after the first k_shot examples."),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 
 from .. import losses
+from ..distances import pairwise_distances
 from ._harness import Case, Mistake, run_check
 
 __all__ = [
@@ -75,11 +76,11 @@ def _dist_maximum_no_mask(e, squared=False):
 
 
 def _dist_always_squared(e, squared=False):
-    return losses.pairwise_distances(e, squared=True)
+    return pairwise_distances(e, squared=True)
 
 
 def _dist_never_squared(e, squared=False):
-    return losses.pairwise_distances(e, squared=False)
+    return pairwise_distances(e, squared=False)
 
 
 def _dist_plus_sign(e, squared=False):
@@ -104,7 +105,7 @@ def check_pairwise_distances(learner_fn: Callable) -> int:
         Case("nearly identical rows with large norms", (near, False)),
     ]
     return run_check(
-        "pairwise_distances", _with_grad(learner_fn, learner=True), _with_grad(losses.pairwise_distances), cases,
+        "pairwise_distances", _with_grad(learner_fn, learner=True), _with_grad(pairwise_distances), cases,
         mistakes=[
             Mistake(_with_grad(_dist_always_squared), "take the square root when squared=False."),
             Mistake(_with_grad(_dist_never_squared), "return the squared distances when squared=True."),
@@ -187,7 +188,7 @@ def check_valid_triplet_mask(learner_fn: Callable) -> int:
 # ---- batch-all triplet loss ----------------------------------------------------------------------
 
 def _dense(labels, embeddings, margin, squared):
-    d = losses.pairwise_distances(embeddings, squared=squared)
+    d = pairwise_distances(embeddings, squared=squared)
     t = d[:, :, None] - d[:, None, :] + margin
     mask = losses.valid_triplet_mask(labels).to(d.dtype)
     return d, t, mask
@@ -220,7 +221,7 @@ def _ba_fraction_of_all(labels, embeddings, margin, squared=False):
 
 
 def _ba_margin_subtracted(labels, embeddings, margin, squared=False):
-    d = losses.pairwise_distances(embeddings, squared=squared)
+    d = pairwise_distances(embeddings, squared=squared)
     t = torch.relu((d[:, :, None] - d[:, None, :] - margin) * losses.valid_triplet_mask(labels))
     n_pos = (t > 1e-16).sum()
     return t.sum() / (n_pos + 1e-16), n_pos / (losses.valid_triplet_mask(labels).sum() + 1e-16)
@@ -239,12 +240,12 @@ def check_batch_all_triplet_loss(learner_fn: Callable) -> int:
     far = torch.tensor([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]], dtype=torch.float64)
     unit = torch.nn.functional.normalize(_emb(12, 5, 7), dim=1)
     cases = [
-        Case("P=3, K=3, margin 0.5", (_labels(2, 9, 3), _emb(9, 4, 3), 0.5)),
+        Case("P=3, K=3, margin 0.5", (_labels(2, 9, 3), _emb(9, 4, 3), 0.5), {"squared": False}),
         Case("P=3, K=3, margin 0.5, squared", (_labels(2, 9, 3), _emb(9, 4, 3), 0.5), {"squared": True}),
-        Case("P=4, K=3 unit vectors, margin 0.2", (_labels(4, 12, 4), unit, 0.2)),
-        Case("margin 0", (_labels(5), _emb(8, 3, 6), 0.0)),
-        Case("no positive triplet (classes far apart)", (torch.tensor([0, 0, 1, 1]), far, 0.5)),
-        Case("unequal classes [0, 0, 0, 0, 1, 2]", (torch.tensor([0, 0, 0, 0, 1, 2]), _emb(6, 2, 8), 1.0)),
+        Case("P=4, K=3 unit vectors, margin 0.2", (_labels(4, 12, 4), unit, 0.2), {"squared": False}),
+        Case("margin 0", (_labels(5), _emb(8, 3, 6), 0.0), {"squared": False}),
+        Case("no positive triplet (classes far apart)", (torch.tensor([0, 0, 1, 1]), far, 0.5), {"squared": False}),
+        Case("unequal classes [0, 0, 0, 0, 1, 2]", (torch.tensor([0, 0, 0, 0, 1, 2]), _emb(6, 2, 8), 1.0), {"squared": False}),
     ]
     return run_check(
         "batch_all_triplet_loss", learner_fn, losses.batch_all_triplet_loss, cases,

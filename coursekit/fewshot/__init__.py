@@ -1,8 +1,9 @@
-"""Few-shot learning: N-way K-shot episodes, prototype and nearest-neighbour classifiers, evaluation.
+"""Few-shot learning: prototype and nearest-neighbour classifiers, and their evaluation.
 
-``episodes`` samples episodes, ``classifiers`` labels queries from a support set over any
-embedding or distance, ``evaluation`` scores episodes (mean ± 95% CI) and Lake et al.'s
-official 20-way one-shot runs.
+``classifiers`` labels queries from a support set over any embedding or distance (squared
+Euclidean from :mod:`coursekit.distances` by default), ``evaluation`` scores episodes
+(mean ± 95% CI) and Lake et al.'s official 20-way one-shot runs. The episodes themselves
+(``EpisodeSampler``, ``split_episode``) live in :mod:`coursekit.sampling`.
 """
 
 from .classifiers import (
@@ -11,9 +12,7 @@ from .classifiers import (
     prototype_logits,
     prototypes,
     prototypical_loss,
-    squared_euclidean,
 )
-from .episodes import Episode, EpisodeSampler, split_episode
 from .evaluation import (
     EpisodeAccuracy,
     OneShotResult,
@@ -23,8 +22,7 @@ from .evaluation import (
 )
 
 __all__ = [
-    "Episode", "EpisodeSampler", "split_episode",
-    "squared_euclidean", "prototypes", "prototype_logits", "prototype_classify", "prototypical_loss",
+    "prototypes", "prototype_logits", "prototype_classify", "prototypical_loss",
     "nearest_neighbour_classify",
     "EpisodeAccuracy", "OneShotResult", "evaluate_episodes", "evaluate_one_shot_runs", "mean_ci95",
 ]

@@ -2,7 +2,8 @@
 
 Prototypical networks (Snell, Swersky & Zemel 2017) represent class ``j`` by the mean of its
 support embeddings, ``c_j = (1/K) Σ_k f(x_jk)``, and label a query by the nearest prototype in
-squared Euclidean distance. With one shot the prototype is the one example, and the rule is the
+squared Euclidean distance (:func:`coursekit.distances.cross_distances` with ``squared=True``).
+With one shot the prototype is the one example, and the rule is the
 one-shot nearest neighbour of Koch et al. (2015) and Lake et al. (2015).
 """
 
@@ -13,8 +14,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from ..distances import cross_distances
+from ..validation import check_labels, check_tensor, describe
+
 __all__ = [
-    "squared_euclidean",
     "prototypes",
     "prototype_logits",
     "prototype_classify",
@@ -26,45 +29,14 @@ Distance = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_float(x: torch.Tensor, name: str, dims: tuple[int, ...], shape: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor of shape {shape}, got {type(x).__name__}")
-    if x.dim() not in dims:
-        raise ValueError(f"{name} must have shape {shape}, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    check_tensor(x, name, ndim=dims, shape=shape, floating=True, finite=True)
     if x.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
 
 
-def squared_euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pairwise squared Euclidean distances ``d_ij = ‖a_i − b_j‖²``.
-
-    Parameters
-    ----------
-    a : Tensor of shape (M, D)
-    b : Tensor of shape (S, D)
-
-    Returns
-    -------
-    Tensor of shape (M, S)
-
-    Examples
-    --------
-    >>> squared_euclidean(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]]))
-    tensor([[25.]])
-    """
-    _check_float(a, "a", (2,), "(M, D)")
-    _check_float(b, "b", (2,), "(S, D)")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a and b must have the same D, got a.shape[1] == {a.shape[1]} while b.shape[1] == {b.shape[1]}")
-    return _squared_euclidean(a, b)
-
-
-def _squared_euclidean(a, b):
-    d2 = (a * a).sum(1, keepdim=True) - 2 * a @ b.T + (b * b).sum(1)
-    return d2.clamp_min(0)  # fp rounding can make ‖a‖²−2a·b+‖b‖² slightly negative
+def _squared(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The default distance: squared Euclidean, ``cross_distances(a, b, squared=True)``."""
+    return cross_distances(a, b, squared=True)
 
 
 def prototypes(support: torch.Tensor) -> torch.Tensor:
@@ -108,7 +80,7 @@ def prototype_logits(query: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
     _check_float(protos, "protos", (2,), "(n_way, D)")
     if query.shape[1] != protos.shape[1]:
         raise ValueError(f"query has D = {query.shape[1]} but protos has D = {protos.shape[1]}")
-    return -_squared_euclidean(query, protos)
+    return -_squared(query, protos)
 
 
 def prototype_classify(support: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
@@ -161,7 +133,7 @@ def prototypical_loss(support: torch.Tensor, query: torch.Tensor) -> tuple[torch
             f"query must have shape (n_way={support.shape[0]}, n_query, D={support.shape[2]}), got {tuple(query.shape)}"
         )
     n_way, n_query, d = query.shape
-    logits = -_squared_euclidean(query.reshape(-1, d), support.mean(1))
+    logits = -_squared(query.reshape(-1, d), support.mean(1))
     target = torch.arange(n_way, device=query.device).repeat_interleave(n_query)
     loss = F.cross_entropy(logits, target)
     return loss, (logits.argmax(1) == target).float().mean()
@@ -192,20 +164,14 @@ def nearest_neighbour_classify(
     >>> nearest_neighbour_classify(torch.tensor([[0.0], [5.0]]), torch.tensor([7, 3]), torch.tensor([[4.0]]))
     tensor([3])
     """
-    if not isinstance(support, torch.Tensor) or not isinstance(query, torch.Tensor):
-        raise TypeError("support and query must be tensors of shape (S, ...) and (M, ...)")
     _check_float(support, "support", tuple(range(2, 6)), "(S, ...)")
     _check_float(query, "query", tuple(range(2, 6)), "(M, ...)")
     if support.shape[1:] != query.shape[1:]:
         raise ValueError(f"support and query must share their trailing shape, got {tuple(support.shape)} and {tuple(query.shape)}")
-    if not isinstance(support_labels, torch.Tensor) or support_labels.shape != (support.shape[0],):
-        raise ValueError(f"support_labels must be a tensor of shape ({support.shape[0]},), got {getattr(support_labels, 'shape', type(support_labels).__name__)}")
+    check_labels(support_labels, "support_labels", n=support.shape[0])
     if distance is not None and not callable(distance):
-        raise TypeError(f"distance must be callable (query, support) -> (M, S), got {type(distance).__name__}")
-    return _nearest_neighbour_classify(support, support_labels, query, distance or _squared_euclidean)
-
-
-def _nearest_neighbour_classify(support, support_labels, query, distance):
+        raise TypeError(f"distance must be callable (query, support) -> (M, S), got {describe(distance)}")
+    distance = distance or _squared
     d = distance(query.flatten(1), support.flatten(1))
     if d.shape != (query.shape[0], support.shape[0]):
         raise ValueError(f"distance must return shape {(query.shape[0], support.shape[0])}, got {tuple(d.shape)}")

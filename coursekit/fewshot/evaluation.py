@@ -9,13 +9,16 @@ from dataclasses import dataclass
 import torch
 from scipy import stats
 
-from .classifiers import (
-    Distance,
-    _nearest_neighbour_classify,
-    _squared_euclidean,
-    prototype_classify,
+from ..sampling import EpisodeSampler
+from ..validation import (
+    check_choice,
+    check_generator,
+    check_int,
+    check_labels,
+    check_tensor,
+    describe,
 )
-from .episodes import EpisodeSampler
+from .classifiers import Distance, nearest_neighbour_classify, prototype_classify
 
 __all__ = ["EpisodeAccuracy", "OneShotResult", "evaluate_episodes", "evaluate_one_shot_runs", "mean_ci95"]
 
@@ -53,14 +56,22 @@ class OneShotResult:
 def mean_ci95(values: torch.Tensor) -> tuple[float, float]:
     """Mean and half-width of the Student-t 95% confidence interval ``t_{0.975, n−1} · s / √n``.
 
+    Parameters
+    ----------
+    values : Tensor of shape (n,), n >= 2, finite
+
+    Returns
+    -------
+    mean : float
+    half_width : float
+
     Examples
     --------
     >>> tuple(round(v, 3) for v in mean_ci95(torch.tensor([0.0, 1.0, 0.0, 1.0])))
     (0.5, 0.919)
     """
-    if not isinstance(values, torch.Tensor) or values.dim() != 1 or values.numel() < 2:
-        raise ValueError(f"values must be a tensor of shape (n,) with n >= 2, got {getattr(values, 'shape', type(values).__name__)}")
-    v = values.double()
+    check_tensor(values, "values", ndim=1, shape="(n,)", min_len=2)
+    v = check_tensor(values.double(), "values", finite=True)
     n = v.numel()
     half = float(stats.t.ppf(0.975, n - 1)) * float(v.std(unbiased=True)) / math.sqrt(n)
     return float(v.mean()), half
@@ -73,8 +84,8 @@ def _embed_all(embed: Embed, x: torch.Tensor, batch_size: int) -> torch.Tensor:
 @torch.no_grad()
 def evaluate_episodes(
     embed: Embed, images: torch.Tensor, labels: torch.Tensor, *, n_way: int, k_shot: int,
-    n_query: int = 5, n_episodes: int = 200, seed: int = 0, classifier: str = "prototype",
-    batch_size: int = 512,
+    n_query: int = 5, n_episodes: int = 200, generator: torch.Generator | None = None,
+    classifier: str = "prototype", batch_size: int = 512,
 ) -> EpisodeAccuracy:
     """Accuracy of a few-shot classifier over random N-way K-shot episodes, with a 95% CI.
 
@@ -87,10 +98,14 @@ def evaluate_episodes(
         ``embed(x (B, ...)) -> (B, D)``; the identity on flattened pixels gives a pixel baseline.
     images : Tensor of shape (N, ...)
     labels : Tensor of shape (N,), integer
-    n_way, k_shot, n_query, n_episodes, seed : int
-        Passed to ``EpisodeSampler``.
+    n_way, k_shot, n_query, n_episodes : int
+        Passed to ``EpisodeSampler``; ``n_query >= 1`` and ``n_episodes >= 2`` (for a CI).
+    generator : torch.Generator, optional
+        Draws the episodes; None: torch's default generator.
     classifier : {"prototype", "nearest"}
         Nearest class mean (Snell et al.) or nearest single support example.
+    batch_size : int >= 1
+        Images embedded per call of ``embed``.
 
     Returns
     -------
@@ -104,18 +119,17 @@ def evaluate_episodes(
     1.0
     """
     if not callable(embed):
-        raise TypeError(f"embed must be callable x -> (B, D), got {type(embed).__name__}")
-    if classifier not in ("prototype", "nearest"):
-        raise ValueError(f"classifier must be 'prototype' or 'nearest', got {classifier!r}")
-    if not isinstance(images, torch.Tensor) or images.dim() < 2:
-        raise ValueError(f"images must be a tensor of shape (N, ...), got {getattr(images, 'shape', type(images).__name__)}")
-    if not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]:
-        raise ValueError(f"labels must have shape ({images.shape[0]},), got {getattr(labels, 'shape', type(labels).__name__)}")
-    if n_episodes < 2:
-        raise ValueError(f"n_episodes must be >= 2 for a confidence interval, got {n_episodes}")
-    if isinstance(n_query, int) and n_query < 1:
-        raise ValueError(f"n_query must be >= 1 to score an episode, got {n_query}")
-    sampler = EpisodeSampler(labels, n_way=n_way, k_shot=k_shot, n_query=n_query, n_episodes=n_episodes, seed=seed)
+        raise TypeError(f"embed must be callable x -> (B, D), got {describe(embed)}")
+    check_choice(classifier, "classifier", ("prototype", "nearest"))
+    check_tensor(images, "images", ndim=range(2, 6), shape="(N, ...)")
+    check_labels(labels, n=images.shape[0])
+    n_episodes = check_int(n_episodes, "n_episodes", minimum=2)  # two at least, for a confidence interval
+    n_query = check_int(n_query, "n_query", minimum=1)  # one at least, to score an episode
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    generator = check_generator(generator)
+    sampler = EpisodeSampler(
+        labels, n_way=n_way, k_shot=k_shot, n_query=n_query, n_episodes=n_episodes, generator=generator
+    )
     z = _embed_all(embed, images, batch_size).flatten(1)
     accs = []
     for ep in sampler:
@@ -125,7 +139,7 @@ def evaluate_episodes(
             pred = prototype_classify(sup, qry)
         else:
             sup_labels = torch.arange(n_way, device=z.device).repeat_interleave(k_shot)
-            pred = _nearest_neighbour_classify(sup.flatten(0, 1), sup_labels, qry, _squared_euclidean)
+            pred = nearest_neighbour_classify(sup.flatten(0, 1), sup_labels, qry)
         accs.append((pred == target).float().mean())
     per_episode = torch.stack(accs).cpu()
     mean, half = mean_ci95(per_episode)
@@ -167,7 +181,7 @@ def evaluate_one_shot_runs(
     if not runs:
         raise ValueError("runs is empty: pass the list that load_omniglot_runs() returns")
     if embed is not None and not callable(embed):
-        raise TypeError(f"embed must be callable x -> (B, D), got {type(embed).__name__}")
+        raise TypeError(f"embed must be callable x -> (B, D), got {describe(embed)}")
     if distance is not None and not callable(distance):
         raise TypeError(f"distance must be callable (a, b) -> (M, S), got {type(distance).__name__}")
     names, errors = [], []
@@ -183,7 +197,7 @@ def evaluate_one_shot_runs(
         if embed is not None:
             training, test = embed(training), embed(test)
         support_labels = torch.arange(len(training))
-        pred = _nearest_neighbour_classify(training, support_labels, test, distance or _squared_euclidean)
+        pred = nearest_neighbour_classify(training, support_labels, test, distance)
         errors.append(100.0 * (pred.cpu() != answer.cpu()).double().mean())
         names.append(getattr(run, "name", f"run{k + 1:02d}"))
     errors_t = torch.stack(errors)

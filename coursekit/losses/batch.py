@@ -6,10 +6,23 @@ import math
 
 import torch
 
-from ._validation import _check_batch
-from .distances import _anchor_positive_mask, _pairwise_distances
+from ..distances import pairwise_distances
+from ..validation import check_bool, check_embeddings, check_float, check_labels
+from .masks import anchor_positive_mask
 
 __all__ = ["batch_all_triplet_loss", "batch_hard_triplet_loss"]
+
+
+def _check_batch(labels, embeddings, margin, squared) -> tuple[float, bool]:
+    check_embeddings(embeddings, min_rows=2)
+    check_labels(labels, n=embeddings.shape[0], min_len=2)
+    if labels.device != embeddings.device:
+        raise ValueError(f"labels are on {labels.device} but embeddings on {embeddings.device}; put both on one device")
+    if bool((labels == labels[0]).all()):
+        raise ValueError(
+            f"labels must contain at least two classes (a triplet needs a negative), got only class {int(labels[0])}"
+        )
+    return check_float(margin, "margin", minimum=0.0), check_bool(squared, "squared")
 
 
 # ----------------------------------------------------------------------------- batch-all
@@ -56,7 +69,7 @@ class _BatchAllFromDistances(torch.autograd.Function):
 def _slots(dist: torch.Tensor, labels: torch.Tensor):
     """(B, S) index of each anchor's j-th positive (0 where it has fewer), the validity mask,
     and the distances with every non-negative set to +inf."""
-    is_pos = _anchor_positive_mask(labels)  # (B, B)
+    is_pos = anchor_positive_mask(labels)  # (B, B)
     rank = is_pos.cumsum(1) - 1  # j for the j-th positive in each row
     n_slots = int(is_pos.sum(1).max()) if len(labels) else 0
     slots = torch.zeros(len(labels), n_slots, dtype=torch.int64, device=dist.device)
@@ -75,7 +88,7 @@ def _slot_losses(dist, positive, has_positive, d_neg, margin):
 
 
 def batch_all_triplet_loss(
-    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = False
+    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Average triplet loss over the valid triplets whose loss is positive (the post's batch-all).
 
@@ -86,7 +99,8 @@ def batch_all_triplet_loss(
     embeddings : Tensor of shape (B, D), floating point
     margin : float >= 0
     squared : bool
-        Use squared Euclidean distances.
+        Squared Euclidean distances ``d = ‖e_i − e_j‖²`` (default: the lecture's L, and FaceNet's
+        α = 0.2 on unit vectors, where ``d = 2 − 2 cos``), or plain Euclidean ones.
 
     Returns
     -------
@@ -101,14 +115,12 @@ def batch_all_triplet_loss(
     --------
     >>> e = torch.tensor([[0.0], [1.0], [0.5], [3.0]]); y = torch.tensor([0, 0, 1, 1])
     >>> [round(v.item(), 4) for v in batch_all_triplet_loss(y, e, margin=1.0)]
+    [4.15, 0.625]
+    >>> [round(v.item(), 4) for v in batch_all_triplet_loss(y, e, margin=1.0, squared=False)]
     [1.8333, 0.75]
     """
-    margin = _check_batch(labels, embeddings, margin)
-    return _batch_all_triplet_loss(labels, embeddings, margin, squared)
-
-
-def _batch_all_triplet_loss(labels, embeddings, margin, squared):
-    dist = _pairwise_distances(embeddings, squared)
+    margin, squared = _check_batch(labels, embeddings, margin, squared)
+    dist = pairwise_distances(embeddings, squared)
     total, n_positive, n_valid = _BatchAllFromDistances.apply(dist, labels, margin)
     loss = total / (n_positive.to(total.dtype) + 1e-16)
     fraction = n_positive.to(total.dtype) / (n_valid.to(total.dtype) + 1e-16)
@@ -117,7 +129,7 @@ def _batch_all_triplet_loss(labels, embeddings, margin, squared):
 
 # ----------------------------------------------------------------------------- batch-hard
 def batch_hard_triplet_loss(
-    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = False
+    labels: torch.Tensor, embeddings: torch.Tensor, margin: float, squared: bool = True
 ) -> torch.Tensor:
     """Mean over anchors of max(hardest positive distance − hardest negative distance + margin, 0).
 
@@ -128,7 +140,8 @@ def batch_hard_triplet_loss(
     embeddings : Tensor of shape (B, D), floating point
     margin : float >= 0
     squared : bool
-        Use squared Euclidean distances.
+        Squared Euclidean distances ``d = ‖e_i − e_j‖²`` (default: the lecture's L, and FaceNet's
+        α = 0.2 on unit vectors, where ``d = 2 − 2 cos``), or plain Euclidean ones.
 
     Returns
     -------
@@ -140,17 +153,15 @@ def batch_hard_triplet_loss(
     --------
     >>> e = torch.tensor([[0.0], [1.0], [0.5], [3.0]]); y = torch.tensor([0, 0, 1, 1])
     >>> round(batch_hard_triplet_loss(y, e, margin=1.0).item(), 4)
+    3.4375
+    >>> round(batch_hard_triplet_loss(y, e, margin=1.0, squared=False).item(), 4)
     1.875
     """
-    margin = _check_batch(labels, embeddings, margin)
-    return _batch_hard_triplet_loss(labels, embeddings, margin, squared)
-
-
-def _batch_hard_triplet_loss(labels, embeddings, margin, squared):
-    dist = _pairwise_distances(embeddings, squared)  # (B, B)
+    margin, squared = _check_batch(labels, embeddings, margin, squared)
+    dist = pairwise_distances(embeddings, squared)  # (B, B)
     # distances are >= 0, so filling non-positives with 0 gives the post's max(mask * d), 0 for
     # an anchor without positive; +inf skips non-negatives as the post's "add the row max" does
     # (every anchor has a negative: at least two classes were checked)
-    hardest_positive = dist.masked_fill(~_anchor_positive_mask(labels), 0.0).amax(1)  # (B,)
+    hardest_positive = dist.masked_fill(~anchor_positive_mask(labels), 0.0).amax(1)  # (B,)
     hardest_negative = dist.masked_fill(labels[:, None] == labels[None, :], math.inf).amin(1)  # (B,)
     return torch.relu(hardest_positive - hardest_negative + margin).mean()

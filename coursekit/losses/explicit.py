@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import _check_embeddings, _check_margin
+from ..distances import paired_distances, safe_sqrt
+from ..validation import check_bool, check_choice, check_embeddings, check_float, describe
 
 __all__ = ["triplet_loss", "contrastive_loss"]
 
@@ -12,7 +13,7 @@ __all__ = ["triplet_loss", "contrastive_loss"]
 # ----------------------------------------------------------------------------- explicit pairs
 def _check_rows(tensors: dict[str, torch.Tensor]) -> None:
     for name, x in tensors.items():
-        _check_embeddings(x, name)
+        check_embeddings(x, name)
     shapes = {name: tuple(x.shape) for name, x in tensors.items()}
     if len(set(shapes.values())) != 1:
         raise ValueError(f"inputs must all have the same shape (N, D), got {shapes}")
@@ -27,8 +28,7 @@ def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
 
 
 def _check_reduction(reduction) -> None:
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    check_choice(reduction, "reduction", ("mean", "sum", "none"))
 
 
 def triplet_loss(
@@ -50,7 +50,8 @@ def triplet_loss(
         α in the lecture.
     reduction : {"mean", "sum", "none"}
     squared : bool
-        Squared distances as in the lecture (default), or plain Euclidean ones.
+        Squared distances as in the lecture (default; on unit vectors ``‖a − b‖² = 2 − 2 cos``,
+        the scale of FaceNet's α = 0.2), or plain Euclidean ones.
 
     Returns
     -------
@@ -63,18 +64,12 @@ def triplet_loss(
     tensor(0.)
     """
     _check_rows({"anchor": anchor, "positive": positive, "negative": negative})
-    margin = _check_margin(margin)
+    margin = check_float(margin, "margin", minimum=0.0)
     _check_reduction(reduction)
-    d_ap = (anchor - positive).pow(2).sum(1)
-    d_an = (anchor - negative).pow(2).sum(1)
-    if not squared:
-        d_ap, d_an = _safe_sqrt(d_ap), _safe_sqrt(d_an)
+    squared = check_bool(squared, "squared")
+    d_ap = paired_distances(anchor, positive, squared)
+    d_an = paired_distances(anchor, negative, squared)
     return _reduce(torch.relu(d_ap - d_an + margin), reduction)
-
-
-def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
-    is_zero = x == 0
-    return torch.sqrt(torch.where(is_zero, torch.ones_like(x), x)).masked_fill(is_zero, 0.0)
 
 
 def contrastive_loss(
@@ -109,11 +104,11 @@ def contrastive_loss(
     """
     _check_rows({"embeddings1": embeddings1, "embeddings2": embeddings2})
     if not isinstance(is_same, torch.Tensor) or is_same.dtype != torch.bool:
-        raise TypeError(f"is_same must be a bool tensor of shape (N,), got {getattr(is_same, 'dtype', type(is_same).__name__)}")
+        raise TypeError(f"is_same must be a bool tensor of shape (N,), got {describe(is_same)}")
     if is_same.shape != (embeddings1.shape[0],):
         raise ValueError(f"is_same must have shape ({embeddings1.shape[0]},), got {tuple(is_same.shape)}")
-    margin = _check_margin(margin)
+    margin = check_float(margin, "margin", minimum=0.0)
     _check_reduction(reduction)
-    d2 = (embeddings1 - embeddings2).pow(2).sum(1)
-    different = 0.5 * torch.relu(margin - _safe_sqrt(d2)).pow(2)
+    d2 = paired_distances(embeddings1, embeddings2, squared=True)
+    different = 0.5 * torch.relu(margin - safe_sqrt(d2)).pow(2)
     return _reduce(torch.where(is_same, 0.5 * d2, different), reduction)
