@@ -1,7 +1,7 @@
 """Figures for verification and recognition: ROC/DET, distance histograms, pairs with decisions,
 the open-set curve, an open-set confusion matrix and identification time vs gallery size.
 
-Drawing only: the numbers come from :mod:`coursekit.verification` and :mod:`coursekit.open_set`.
+Drawing only: the numbers come from :mod:`coursekit.verification` and :mod:`coursekit.recognition.open_set`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit.open_set import UNKNOWN, open_set_confusion, open_set_curve, open_set_rates
+from coursekit.recognition.open_set import (
+    UNKNOWN,
+    open_set_confusion,
+    open_set_curve,
+    open_set_rates,
+)
 
 
 def _rates_loop(dk, ck, du, t):
@@ -71,3 +76,20 @@ def test_bad_input():
         open_set_confusion(["a"], ["a"], ["a", "a"])
     with pytest.raises(TypeError, match="not one str"):
         open_set_confusion("a", ["a"], ["a"])
+
+
+@pytest.mark.parametrize("t", [0.5, np.float32(0.5), np.int64(0) + 0.5, torch.tensor(0.5)])
+def test_threshold_spellings_agree(t):
+    assert open_set_rates([0.2, 0.9], [True, True], [0.4, 1.2], t) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("t", "err", "match"),
+    [("0.6", TypeError, "threshold must be a real number, got str '0.6'"),
+     (True, TypeError, "threshold must be a real number, got bool True"),
+     (float("nan"), ValueError, "threshold must be a number, got nan"),
+     (torch.tensor([0.5, 0.6]), TypeError, "threshold must be a real number")],
+)
+def test_bad_thresholds(t, err, match):
+    with pytest.raises(err, match=match):
+        open_set_rates([0.2, 0.9], [True, True], [0.4, 1.2], t)

@@ -24,6 +24,9 @@ import torch
 from sklearn import metrics as skm
 from sklearn.model_selection import StratifiedKFold
 
+from ..distances import paired_distances
+from ..validation import check_choice, check_embeddings, check_float, check_int, describe
+
 __all__ = [
     "pair_distances",
     "far_frr",
@@ -41,6 +44,8 @@ Kind = Literal["distance", "similarity"]
 
 
 def _as_1d(x, name: str) -> np.ndarray:
+    if isinstance(x, (str, bytes, dict, set)) or x is None:
+        raise TypeError(f"{name} must be an array-like of shape (P,), got {describe(x)}")
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     arr = np.asarray(x)
@@ -53,8 +58,7 @@ def _as_1d(x, name: str) -> np.ndarray:
 
 def _check(scores, is_same, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Validate and return (similarity as float64, is_same as bool)."""
-    if kind not in ("distance", "similarity"):
-        raise ValueError(f"kind must be 'distance' or 'similarity', got {kind!r}")
+    check_choice(kind, "kind", ("distance", "similarity"))
     s = _as_1d(scores, "scores")
     y = _as_1d(is_same, "is_same")
     if s.shape != y.shape:
@@ -87,10 +91,11 @@ def pair_distances(a: torch.Tensor, b: torch.Tensor, *, metric: str = "euclidean
 
     Parameters
     ----------
-    a, b : Tensor of shape (P, D)
+    a, b : Tensor of shape (P, D), floating point, finite
         Embeddings of the first and second image of each pair.
     metric : {"euclidean", "sqeuclidean", "cosine"}
-        ``‖a_p − b_p‖₂``, ``‖a_p − b_p‖₂²`` or ``1 − a_p·b_p / (‖a_p‖ ‖b_p‖)``.
+        ``‖a_p − b_p‖₂``, ``‖a_p − b_p‖₂²`` (both :func:`coursekit.distances.paired_distances`)
+        or ``1 − a_p·b_p / (‖a_p‖ ‖b_p‖)``.
 
     Returns
     -------
@@ -102,17 +107,14 @@ def pair_distances(a: torch.Tensor, b: torch.Tensor, *, metric: str = "euclidean
     >>> pair_distances(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]])).tolist()
     [5.0]
     """
-    for t, n in ((a, "a"), (b, "b")):
-        if not isinstance(t, torch.Tensor) or t.dim() != 2:
-            raise ValueError(f"{n} must be a tensor of shape (P, D), got {getattr(t, 'shape', type(t).__name__)}")
+    check_choice(metric, "metric", ("euclidean", "sqeuclidean", "cosine"))
+    if metric != "cosine":
+        return paired_distances(a, b, squared=metric == "sqeuclidean")
+    check_embeddings(a, "a")
+    check_embeddings(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
-    if metric not in ("euclidean", "sqeuclidean", "cosine"):
-        raise ValueError(f"metric must be 'euclidean', 'sqeuclidean' or 'cosine', got {metric!r}")
-    if metric == "cosine":
-        return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=1)
-    d2 = (a - b).pow(2).sum(dim=1)
-    return d2 if metric == "sqeuclidean" else d2.sqrt()
+    return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=1)
 
 
 def far_frr(scores, is_same, threshold: float, *, kind: Kind = "distance") -> tuple[float, float]:
@@ -122,15 +124,29 @@ def far_frr(scores, is_same, threshold: float, *, kind: Kind = "distance") -> tu
     FRR = #{same pairs rejected} / #{same pairs}; "accepted" means ``score <= threshold``
     for distances, ``score >= threshold`` for similarities.
 
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+        Distances (``kind="distance"``) or similarities (``kind="similarity"``), finite.
+    is_same : array-like of shape (P,), bool or 0/1
+        Both classes must occur.
+    threshold : float
+        A number (Python, NumPy or 0-d tensor; ±inf allowed, NaN not), in the scores' units.
+    kind : {"distance", "similarity"}
+
+    Returns
+    -------
+    far : float
+    frr : float
+
     Examples
     --------
     >>> far_frr([0.1, 0.4, 0.3, 0.9], [True, True, False, False], threshold=0.35)
     (0.5, 0.5)
     """
     s, y = _check(scores, is_same, kind)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
-        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
-    accept = s >= _back(float(threshold), kind)
+    threshold = check_float(threshold, "threshold", finite=False)
+    accept = s >= _back(threshold, kind)
     return float(accept[~y].mean()), float((~accept[y]).mean())
 
 
@@ -163,7 +179,16 @@ def roc_curve(scores, is_same, *, kind: Kind = "distance") -> tuple[np.ndarray, 
 def det_curve(scores, is_same, *, kind: Kind = "distance") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DET curve: FAR and FRR = 1 − TAR at every threshold (the ROC's points, other axes).
 
-    Returns ``far, frr, thresholds`` of shape (T,). Same conventions as :func:`roc_curve`.
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+    is_same : array-like of shape (P,), bool or 0/1
+    kind : {"distance", "similarity"}
+
+    Returns
+    -------
+    far, frr, thresholds : ndarray of shape (T,)
+        Same points and conventions as :func:`roc_curve`.
 
     Examples
     --------
@@ -176,6 +201,17 @@ def det_curve(scores, is_same, *, kind: Kind = "distance") -> tuple[np.ndarray, 
 
 def roc_auc_score(scores, is_same, *, kind: Kind = "distance") -> float:
     """Area under the ROC curve: P(a random same pair scores "more same" than a different pair).
+
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+    is_same : array-like of shape (P,), bool or 0/1
+    kind : {"distance", "similarity"}
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.5 is chance.
 
     Examples
     --------
@@ -192,6 +228,12 @@ def equal_error_rate(scores, is_same, *, kind: Kind = "distance") -> tuple[float
     FAR(t) and FRR(t) are evaluated at every distinct threshold; the EER is where the
     straight line between the two consecutive operating points at which ``FAR − FRR`` changes
     sign crosses ``FAR = FRR`` (the usual ROC-interpolated EER).
+
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+    is_same : array-like of shape (P,), bool or 0/1
+    kind : {"distance", "similarity"}
 
     Returns
     -------
@@ -228,6 +270,13 @@ def tar_at_far(scores, is_same, far: float, *, kind: Kind = "distance") -> tuple
     that exist are 0, 1/N, 2/N, ...; asking for ``0 < far < 1/N`` warns, because it can only be
     met at FAR = 0.
 
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+    is_same : array-like of shape (P,), bool or 0/1
+    far : float in (0, 1]
+    kind : {"distance", "similarity"}
+
     Returns
     -------
     tar : float
@@ -240,10 +289,9 @@ def tar_at_far(scores, is_same, far: float, *, kind: Kind = "distance") -> tuple
     (1.0, 0.3)
     """
     s, y = _check(scores, is_same, kind)
-    if isinstance(far, bool) or not isinstance(far, (int, float, np.floating, np.integer)):
-        raise TypeError(f"far must be a number in (0, 1], got {type(far).__name__}")
-    if not 0.0 < float(far) <= 1.0:
-        raise ValueError(f"far must be in (0, 1], got {far}")
+    far = check_float(far, "far", minimum=0.0, maximum=1.0)
+    if far == 0.0:
+        raise ValueError("far must be in (0, 1], got 0.0")
     n_neg = int((~y).sum())
     if far < 1.0 / n_neg:
         warnings.warn(
@@ -265,6 +313,12 @@ def best_accuracy_threshold(scores, is_same, *, kind: Kind = "distance") -> tupl
     consecutive distinct scores (plus ±inf for "accept nothing/everything"), so a threshold
     never sits on a training score. Ties go to the first candidate in order of decreasing
     similarity (i.e. the strictest threshold).
+
+    Parameters
+    ----------
+    scores : array-like of shape (P,)
+    is_same : array-like of shape (P,), bool or 0/1
+    kind : {"distance", "similarity"}
 
     Returns
     -------
@@ -305,10 +359,12 @@ class KFoldResult:
 
     @property
     def mean(self) -> float:
+        """Mean accuracy over the folds."""
         return float(self.accuracies.mean())
 
     @property
     def std(self) -> float:
+        """Population standard deviation of the folds' accuracies."""
         return float(self.accuracies.std())
 
     def __str__(self) -> str:
@@ -333,6 +389,11 @@ def kfold_accuracy(
         The fold of each pair (e.g. ``LFWPairs.fold``); overrides ``n_folds``.
     kind : {"distance", "similarity"}
 
+    Returns
+    -------
+    KFoldResult
+        ``accuracies`` and ``thresholds`` of shape (k,), ``mean`` and ``std``.
+
     Examples
     --------
     >>> kfold_accuracy([0.1, 0.2, 0.8, 0.9] * 5, [True, True, False, False] * 5, n_folds=5).mean
@@ -340,13 +401,10 @@ def kfold_accuracy(
     """
     s, y = _check(scores, is_same, kind)
     if folds is None:
-        if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)):
-            raise TypeError(f"n_folds must be an int, got {type(n_folds).__name__}")
         smallest = min(int(y.sum()), int((~y).sum()))
-        if not 2 <= n_folds <= smallest:
-            raise ValueError(
-                f"n_folds must be in [2, {smallest}] (the size of the smaller class), got {n_folds}"
-            )
+        n_folds = check_int(n_folds, "n_folds", minimum=2, maximum=max(2, smallest))  # <= the smaller class
+        if n_folds > smallest:
+            raise ValueError(f"n_folds must be an int in [2, {smallest}] (the size of the smaller class), got {n_folds}")
         fold_id = np.empty(len(s), dtype=np.int64)
         for f, (_, test) in enumerate(StratifiedKFold(n_splits=n_folds).split(s, y)):
             fold_id[test] = f

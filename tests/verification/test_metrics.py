@@ -90,8 +90,16 @@ def test_far_frr_matches_loop_at_every_roc_threshold(seed):
         far, tar = _rates(d, y, t)
         assert V.far_frr(d, y, t) == pytest.approx((far, 1 - tar))
         assert V.far_frr(-d, y, -t, kind="similarity") == pytest.approx((far, 1 - tar))
-    with pytest.raises(TypeError, match="threshold must be a number, got str"):
+    t = float(_candidates(d)[2])
+    for same_t in (np.float32(t), np.float64(t), torch.tensor(t, dtype=torch.float64)):  # every spelling of a number
+        assert V.far_frr(d, y, same_t) == V.far_frr(d, y, t)
+    assert V.far_frr(d, y, math.inf) == (1.0, 0.0)  # accept everything
+    with pytest.raises(TypeError, match="threshold must be a real number, got str '0.5'"):
         V.far_frr(d, y, "0.5")
+    with pytest.raises(TypeError, match="threshold must be a real number, got bool True"):
+        V.far_frr(d, y, True)
+    with pytest.raises(ValueError, match="threshold must be a number, got nan"):
+        V.far_frr(d, y, math.nan)
 
 
 def test_det_is_roc_with_frr():
@@ -217,10 +225,17 @@ def test_pair_distances():
     torch.testing.assert_close(V.pair_distances(b, b, metric="cosine"), torch.zeros(2, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"a and b must have the same shape"):
         V.pair_distances(a, b[:1])
-    with pytest.raises(ValueError, match=r"shape \(P, D\)"):
+    with pytest.raises(ValueError, match=r"a must have shape \(N, D\), got \(2,\)"):
         V.pair_distances(a[0], b[0])
-    with pytest.raises(ValueError, match="metric must be"):
+    with pytest.raises(ValueError, match="metric must be one of"):
         V.pair_distances(a, b, metric="manhattan")
+    nan = b.clone()
+    nan[1, 0] = math.nan
+    for metric in ("euclidean", "sqeuclidean", "cosine"):  # NaN is refused, as by every distance
+        with pytest.raises(ValueError, match="b must contain only finite values"):
+            V.pair_distances(a, nan, metric=metric)
+    with pytest.raises(TypeError, match="a must be a torch.Tensor.*got list"):
+        V.pair_distances(a.tolist(), b)
 
 
 def test_torch_inputs_are_accepted():
@@ -247,13 +262,17 @@ def test_bad_input_is_rejected(scores, is_same, match):
 
 def test_bad_options_are_rejected():
     d, y = [0.1, 0.2, 0.3, 0.4], [1, 0, 1, 0]
-    with pytest.raises(ValueError, match="kind must be 'distance' or 'similarity', got 'score'"):
+    with pytest.raises(ValueError, match=r"kind must be one of \('distance', 'similarity'\), got 'score'"):
         V.roc_curve(d, y, kind="score")
     with pytest.raises(ValueError, match=r"far must be in \(0, 1\], got 0"):
         V.tar_at_far(d, y, 0)
-    with pytest.raises(TypeError, match="far must be a number"):
+    with pytest.raises(TypeError, match="far must be a real number"):
         V.tar_at_far(d, y, "0.1")
-    with pytest.raises(ValueError, match=r"n_folds must be in \[2, 2\]"):
+    with pytest.raises(ValueError, match="far must be a number in"):
+        V.tar_at_far(d, y, 1.5)
+    with pytest.raises(ValueError, match="far must be a finite number, got nan"):
+        V.tar_at_far(d, y, float("nan"))
+    with pytest.raises(ValueError, match=r"n_folds must be an int in \[2, 2\]"):
         V.kfold_accuracy(d, y, n_folds=10)
     with pytest.raises(ValueError, match="at least 2 folds"):
         V.kfold_accuracy(d, y, folds=[0, 0, 0, 0])

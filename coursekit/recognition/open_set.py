@@ -19,12 +19,16 @@ import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
 
+from ..validation import check_float, describe
+
 __all__ = ["UNKNOWN", "open_set_rates", "open_set_curve", "open_set_confusion"]
 
 UNKNOWN = "(unknown)"  # true label of a never-enrolled probe, and the "not recognized" prediction
 
 
 def _vec(x, name: str, *, dtype=None) -> np.ndarray:
+    if isinstance(x, (str, bytes, dict, set)) or x is None:
+        raise TypeError(f"{name} must be an array-like of shape (P,), got {describe(x)}")
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     a = np.asarray(x)
@@ -65,7 +69,7 @@ def open_set_rates(known_distances, known_correct, unknown_distances, threshold:
     unknown_distances : array-like of shape (Pu,)
         Distance from each probe of a never-enrolled person to its nearest enrolled person.
     threshold : float
-        Accept when distance ≤ threshold.
+        Accept when distance ≤ threshold (a number: Python, NumPy or 0-d tensor; ±inf allowed, NaN not).
 
     Returns
     -------
@@ -77,12 +81,19 @@ def open_set_rates(known_distances, known_correct, unknown_distances, threshold:
     (0.3333333333333333, 0.5)
     """
     dk, ck, du = _check(known_distances, known_correct, unknown_distances)
-    t = float(threshold)
+    t = check_float(threshold, "threshold", finite=False)
     return float(((dk <= t) & ck).mean()), float((du <= t).mean())
 
 
 def open_set_curve(known_distances, known_correct, unknown_distances) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DIR against FAR at every threshold that changes either (each distinct distance).
+
+    Parameters
+    ----------
+    known_distances : array-like of shape (Pk,)
+    known_correct : array-like of shape (Pk,), bool
+    unknown_distances : array-like of shape (Pu,)
+        As in :func:`open_set_rates`.
 
     Returns
     -------
@@ -111,6 +122,14 @@ def open_set_confusion(
     True names that are not ``enrolled`` and predictions of ``None`` ("not recognized") both
     become :data:`UNKNOWN`, so the last diagonal cell counts correct rejections, the last
     column misses/rejections and the last row false alarms.
+
+    Parameters
+    ----------
+    true_names : sequence of P str
+        Each probe's identity (any name not in ``enrolled`` means "never enrolled").
+    predicted_names : sequence of P (str or None)
+        Enrolled names, or None for "not recognized".
+    enrolled : sequence of K distinct str
 
     Returns
     -------
