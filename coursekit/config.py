@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from platformdirs import user_cache_dir
 
+from .validation import check_device, check_int
+
 __all__ = ["data_dir", "cache_dir", "is_quick", "device", "seed_everything"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -91,29 +93,47 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def device(prefer: str | None = None) -> torch.device:
+def device(prefer: str | torch.device | None = None) -> torch.device:
     """Return the device to compute on: CUDA when present, else CPU.
 
     Parameters
     ----------
-    prefer : {"cuda", "cpu"}, optional
-        Force a device. Asking for CUDA where there is none raises.
+    prefer : str or torch.device, optional
+        Force a device (``"cpu"``, ``"cuda"``, ``"cuda:1"``...). Asking for one this machine
+        does not have (``"cuda"`` without a GPU) raises ``ValueError``
+        (:func:`coursekit.validation.check_device`).
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> device("cpu")
+    device(type='cpu')
     """
     if prefer is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if prefer not in {"cuda", "cpu"}:
-        raise ValueError(f"prefer must be 'cuda', 'cpu' or None, got {prefer!r}")
-    if prefer == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("prefer='cuda' but torch.cuda.is_available() is False")
-    return torch.device(prefer)
+    return check_device(prefer, "prefer")
 
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python's, NumPy's and PyTorch's global RNGs, and return a seeded generator.
 
     Notebooks call this once in their first cell so that seeded cells print the same
-    numbers on every run. Library code never uses the global RNGs it seeds here: it takes a
-    ``torch.Generator`` (the return value is one) or a seed.
+    numbers on every run. Every random function of coursekit takes
+    ``generator: torch.Generator | None = None``; None means torch's default generator, which this
+    seeds, and the returned generator is a separate stream seeded the same way.
+
+    Parameters
+    ----------
+    seed : int in [0, 2**32)
+        NumPy integers and 0-d integer tensors are accepted.
+
+    Returns
+    -------
+    torch.Generator
+        A new generator seeded with ``seed``.
 
     Examples
     --------
@@ -121,11 +141,7 @@ def seed_everything(seed: int) -> torch.Generator:
     >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=torch.Generator().manual_seed(0)).item()
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeding the legacy global RNG is the point here
     torch.manual_seed(seed)

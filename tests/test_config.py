@@ -54,10 +54,13 @@ def test_device():
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert config.device().type == expected
     assert config.device("cpu").type == "cpu"
-    with pytest.raises(ValueError, match="prefer must be"):
+    assert config.device(torch.device("cpu")).type == "cpu"
+    with pytest.raises(ValueError, match="prefer must be a device name such as 'cpu' or 'cuda', got 'tpu'"):
         config.device("tpu")
+    with pytest.raises(TypeError, match="prefer must be a device name"):
+        config.device(0)
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="cuda"):
+        with pytest.raises(ValueError, match=r"prefer='cuda' asks for a GPU, but torch.cuda.is_available\(\) is False"):
             config.device("cuda")
 
 
@@ -76,5 +79,12 @@ def test_seed_everything_rejects_non_int(bad):
 
 
 def test_seed_everything_rejects_out_of_range():
-    with pytest.raises(ValueError, match=r"\[0, 2\*\*32\)"):
-        config.seed_everything(-1)
+    for bad in (-1, 2**32):
+        with pytest.raises(ValueError, match=rf"seed must be an int in \[0, 4294967295\], got {bad}"):
+            config.seed_everything(bad)
+
+
+def test_seed_everything_accepts_numpy_and_0d_tensor_ints():
+    want = torch.rand(3, generator=config.seed_everything(7))
+    for seed in (np.int64(7), np.uint32(7), torch.tensor(7)):
+        assert torch.equal(torch.rand(3, generator=config.seed_everything(seed)), want)
