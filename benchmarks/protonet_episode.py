@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from itertools import islice
 
 import torch
 
+from coursekit.augment import glyph_tensor
 from coursekit.data import make_glyphs
 from coursekit.fewshot.classifiers import prototypical_loss
-from coursekit.glyph_augment import glyph_tensor
 from coursekit.models import Conv4
-from coursekit.omniglot_training import (
-    GlyphEpisodes,
-    TrainingBudget,
-    autocast_dtype,
-    train_protonet,
-)
+from coursekit.training import GlyphEpisodes, TrainingBudget, autocast_dtype, train_protonet
 
 
 def plain_loop(encoder, episodes) -> None:
@@ -53,7 +49,11 @@ def main() -> None:
     glyphs = make_glyphs(a.way + 10, a.shot + a.query + 2, size=a.size, seed=0)
     x, y = glyph_tensor(glyphs.images, a.size), glyphs.labels
     budget = TrainingBudget(max_steps=a.steps)
-    kw = dict(n_way=a.way, k_shot=a.shot, n_query=a.query, budget=budget, seed=0)
+    kw = dict(n_way=a.way, k_shot=a.shot, n_query=a.query)
+
+    def episodes(n):
+        return list(islice(GlyphEpisodes(x, y, generator=torch.Generator().manual_seed(0), **kw), n))
+
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {a.way}-way {a.shot}-shot "
           f"{a.query} queries ({a.way * (a.shot + a.query)} images of {a.size}x{a.size}), conv4, "
           f"autocast on this CPU: {autocast_dtype('cpu')}")
@@ -61,15 +61,16 @@ def main() -> None:
     for name in ("plain loop", "train_protonet", "plain loop", "train_protonet"):  # interleaved, best of two
         torch.manual_seed(0)
         encoder = Conv4()
-        plain_loop(encoder, list(GlyphEpisodes(x, y, **dict(kw, budget=TrainingBudget(max_steps=2)))))  # warm-up
+        plain_loop(encoder, episodes(2))  # warm-up
         if name == "plain loop":
-            episodes = list(GlyphEpisodes(x, y, **kw))  # augmentation outside the clock, as below
+            batches = episodes(a.steps)  # augmentation outside the clock, as below
             t = time.perf_counter()
-            plain_loop(encoder, episodes)
+            plain_loop(encoder, batches)
             seconds = time.perf_counter() - t
         else:
-            hist = train_protonet(encoder, x, y, budget, n_way=a.way, k_shot=a.shot, n_query=a.query, progress=False)
-            seconds = hist.seconds  # includes drawing and warping the episodes: the peer's clock does not
+            run = train_protonet(encoder, x, y, budget, n_way=a.way, k_shot=a.shot, n_query=a.query, progress=False,
+                                 device="cpu", generator=torch.Generator().manual_seed(0))
+            seconds = run.seconds  # includes drawing and warping the episodes: the peer's clock does not
         times[name] = min(times.get(name, float("inf")), seconds / a.steps)
     for name, s in times.items():
         print(f"{name:>15}: {s * 1e3:7.1f} ms per episode")

@@ -10,7 +10,7 @@ from coursekit.plotting.embeddings import (
     plot_embedding_2d,
     plot_triplet_history,
 )
-from coursekit.train import History
+from coursekit.training import History
 
 
 @pytest.fixture(autouse=True)

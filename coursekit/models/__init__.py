@@ -8,7 +8,6 @@ from .dlib_pretrained import embed_chips, find_model_file, pretrained_face_embed
 from .dlib_resnet import DlibFaceResNet
 from .face_embedding import FaceEmbeddingNet
 from .protonet import Conv4, conv_block
-from .siamese import SiameseHead, SiameseNetwork, pair_features, train_siamese_head
 from .signal_cnn import SignalCNN
 from .text_cnn import MaxNorm, TextCNN, max_over_time
 from .vgg import VGG19_LAYERS, FeatureExtractor, imagenet_weights_file, vgg19_features
@@ -18,7 +17,6 @@ __all__ = [
     "DlibFaceResNet", "embed_chips", "find_model_file", "pretrained_face_embedder",
     "FaceEmbeddingNet",
     "Conv4", "conv_block",
-    "SiameseHead", "SiameseNetwork", "pair_features", "train_siamese_head",
     "SignalCNN",
     "MaxNorm", "TextCNN", "max_over_time",
     "VGG19_LAYERS", "FeatureExtractor", "imagenet_weights_file", "vgg19_features",

@@ -133,7 +133,7 @@ class MaxNorm:
     """Kim's l2 constraint: after each update, rescale each row of ``weight`` to norm ≤ ``max_norm``.
 
     ``w_i ← w_i · min(1, s / ‖w_i‖₂)`` with s = 3 in the paper. It has a ``step()`` so that
-    ``coursekit.train.fit(..., scheduler=MaxNorm(model.fc.weight))`` applies it after every step.
+    ``coursekit.training.fit(..., scheduler=MaxNorm(model.fc.weight))`` applies it after every step.
 
     Examples
     --------

@@ -1,7 +1,9 @@
 """Figures for learned embeddings: distance histograms before/after, 2-D maps, training curves.
 
-Drawing only: distances come from :func:`coursekit.embedding_training.held_out_distances`,
-2-D points from :func:`coursekit.embedding_training.project_2d`, curves from ``History``.
+Drawing only: distances come from :func:`coursekit.training.embedding.held_out_distances`,
+2-D points from :func:`coursekit.training.embedding.project_2d`, curves from a training
+history (``coursekit.training.History`` or any object with the same attributes). This module
+imports no training code: a figure never trains.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..train import History
 from .verification import plot_distance_histograms
 
 __all__ = ["plot_distance_shift", "plot_embedding_2d", "plot_triplet_history"]
@@ -84,14 +85,33 @@ def _smooth(values: Sequence[float], window: int) -> np.ndarray:
     return np.convolve(v, np.ones(window) / window, mode="valid")
 
 
-def plot_triplet_history(histories: History | Mapping[str, History], *, smooth: int = 10) -> Figure:
+_HISTORY_FIELDS = ("step", "loss", "metrics", "eval_step", "eval_metrics")
+
+
+def _is_history(h) -> bool:
+    """Duck typing for ``coursekit.training.History``: plotting never imports training."""
+    return all(hasattr(h, name) for name in _HISTORY_FIELDS)
+
+
+def plot_triplet_history(histories, *, smooth: int = 10) -> Figure:
     """Training loss, fraction of positive triplets and (if recorded) held-out AUC, per run.
 
-    ``histories`` is one ``History`` or ``{"batch-all": h1, "batch-hard": h2, ...}``; per-step
-    curves are averaged over a moving window of ``smooth`` steps.
+    Parameters
+    ----------
+    histories : History or mapping of str to History
+        One training history (``coursekit.training.History``: ``step``, ``loss``,
+        ``metrics["fraction_positive"]``, ``eval_step``, ``eval_metrics["held_out_auc"]``) or
+        ``{"batch-all": h1, "batch-hard": h2, ...}``.
+    smooth : int
+        Per-step curves are averaged over a moving window of this many steps.
+
+    Returns
+    -------
+    Figure
+        Two panels (loss, fraction), three when a held-out AUC was recorded.
     """
-    runs = {"": histories} if isinstance(histories, History) else dict(histories)
-    if not runs or not all(isinstance(h, History) for h in runs.values()):
+    runs = {"": histories} if _is_history(histories) else dict(histories) if isinstance(histories, Mapping) else {}
+    if not runs or not all(_is_history(h) for h in runs.values()):
         raise TypeError("histories must be a History or a non-empty mapping of name -> History")
     has_auc = any(h.eval_metrics.get("held_out_auc") for h in runs.values())
     fig, axes = plt.subplots(1, 3 if has_auc else 2, figsize=(13 if has_auc else 9, 3.2))

@@ -1,7 +1,9 @@
 """Face verification: "same person?" decisions from pair distances, and how to measure them.
 
 ``metrics`` holds the pair distances and the ROC, AUC, EER, FAR/FRR, TAR at FAR, best
-threshold and k-fold protocol (conventions in its docstring).
+threshold and k-fold protocol (conventions in its docstring). ``siamese`` holds verification as
+binary classification over a shared embedding (DeepFace): ``pair_features``, ``SiameseHead``,
+``SiameseNetwork`` (the head is trained by ``coursekit.training.train_siamese_head``).
 """
 
 from .metrics import (
@@ -16,6 +18,7 @@ from .metrics import (
     roc_curve,
     tar_at_far,
 )
+from .siamese import SiameseHead, SiameseNetwork, pair_features
 
 __all__ = [
     "pair_distances",
@@ -28,4 +31,7 @@ __all__ = [
     "best_accuracy_threshold",
     "KFoldResult",
     "kfold_accuracy",
+    "pair_features",
+    "SiameseHead",
+    "SiameseNetwork",
 ]

@@ -19,17 +19,16 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..train import History, fit
+from ..validation import check_choice, check_embeddings
 
-__all__ = ["pair_features", "SiameseHead", "SiameseNetwork", "train_siamese_head"]
+__all__ = ["FeatureKind", "pair_features", "SiameseHead", "SiameseNetwork"]
 
 FeatureKind = Literal["l1", "chi2"]
 
 
 def _check_pair(a, b) -> None:
-    for t, n in ((a, "a"), (b, "b")):
-        if not isinstance(t, torch.Tensor) or t.dim() != 2:
-            raise ValueError(f"{n} must be a tensor of shape (P, D), got {getattr(t, 'shape', type(t).__name__)}")
+    check_embeddings(a, "a")
+    check_embeddings(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
 
@@ -54,8 +53,7 @@ def pair_features(a: torch.Tensor, b: torch.Tensor, *, kind: FeatureKind = "l1",
     [[2.0, 0.0]]
     """
     _check_pair(a, b)
-    if kind not in ("l1", "chi2"):
-        raise ValueError(f"kind must be 'l1' or 'chi2', got {kind!r}")
+    check_choice(kind, "kind", ("l1", "chi2"))
     return _pair_features(a, b, kind, eps)
 
 
@@ -68,7 +66,7 @@ def _pair_features(a, b, kind, eps):
 class SiameseHead(nn.Module):
     """Logistic regression on standardised pair features: logit = w · (φ(a, b) − μ) / σ + b.
 
-    ``mean`` and ``scale`` (μ, σ; buffers of shape (D,)) are set by :func:`train_siamese_head`
+    ``mean`` and ``scale`` (μ, σ; buffers of shape (D,)) are set by ``coursekit.training.train_siamese_head``
     from the training pairs; they start at 0 and 1.
     """
 
@@ -114,62 +112,3 @@ class SiameseNetwork(nn.Module):
             raise ValueError(f"x1 and x2 must have the same shape, got {tuple(x1.shape)} and {tuple(x2.shape)}")
         f = self.embedding(torch.cat([x1, x2]))  # one pass: both halves use the same weights
         return self.head(f[: len(x1)], f[len(x1):])
-
-
-def train_siamese_head(
-    a: torch.Tensor,
-    b: torch.Tensor,
-    is_same: torch.Tensor,
-    *,
-    kind: FeatureKind = "l1",
-    n_steps: int = 300,
-    lr: float = 0.05,
-    weight_decay: float = 1e-3,
-) -> tuple[SiameseHead, History]:
-    """Fit a :class:`SiameseHead` on precomputed embeddings of same/different pairs.
-
-    Minimises the mean binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)] with Adam on the full
-    batch (``n_steps`` steps, L2 ``weight_decay``). The embedding is frozen: only w and b learn.
-
-    Parameters
-    ----------
-    a, b : Tensor of shape (P, D)
-    is_same : Tensor of shape (P,), bool
-        Must contain both classes.
-
-    Returns
-    -------
-    head : SiameseHead
-        On the device of ``a``; ``head(a, b)`` gives logits.
-    history : History
-        The training loss per step.
-
-    Examples
-    --------
-    >>> a = torch.tensor([[0.0], [0.0], [0.0], [0.0]]); b = torch.tensor([[0.1], [0.2], [2.0], [3.0]])
-    >>> head, _ = train_siamese_head(a, b, torch.tensor([True, True, False, False])); (head(a, b) > 0).tolist()
-    [True, True, False, False]
-    """
-    _check_pair(a, b)
-    if not isinstance(is_same, torch.Tensor) or is_same.shape != (a.shape[0],) or is_same.dtype != torch.bool:
-        raise ValueError(f"is_same must be a bool tensor of shape ({a.shape[0]},), got {getattr(is_same, 'dtype', type(is_same).__name__)} {tuple(getattr(is_same, 'shape', ()))}")
-    if is_same.all() or not is_same.any():
-        raise ValueError(f"is_same must contain both same and different pairs, got {int(is_same.sum())} same of {len(is_same)}")
-    if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
-        raise ValueError("a and b must be finite, got NaN or inf")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be an int >= 1, got {n_steps!r}")
-    head = SiameseHead(a.shape[1], kind).to(device=a.device, dtype=a.dtype)
-    a, b, y = a.detach(), b.detach(), is_same.to(a.dtype)
-    with torch.no_grad():
-        phi = pair_features(a, b, kind=kind)
-        head.mean.copy_(phi.mean(0))
-        head.scale.copy_(phi.std(0).clamp_min(1e-6))  # constant features must not divide by 0
-    opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=weight_decay)
-
-    def step(model, batch):
-        return nn.functional.binary_cross_entropy_with_logits(model(batch[0], batch[1]), batch[2])
-
-    history = fit(head, [(a, b, y)], step, opt, n_epochs=n_steps, progress=False, desc="siamese head")
-    head.eval()
-    return head, history

@@ -1,9 +1,11 @@
+"""coursekit.augment: face augmentation, glyph warps, test-time augmentation."""
+
 import math
 
 import pytest
 import torch
 
-from coursekit.glyph_augment import augmented_embedding, glyph_tensor, random_affine
+from coursekit.augment import augment_faces, augmented_embedding, glyph_tensor, random_affine
 
 
 def _glyph():
@@ -72,26 +74,79 @@ def test_augmented_embedding_is_mean_of_views_and_deterministic():
     def f(b):
         return b.flatten(1)[:, :5] * 2
 
-    tta = augmented_embedding(f, n_views=3, strength=0.5, seed=4)
+    gen = torch.Generator().manual_seed(4)
+    tta = augmented_embedding(f, n_views=3, strength=0.5, generator=gen)
     g = torch.Generator().manual_seed(4)
     ref = (f(x) + sum(f(random_affine(x, g, strength=0.5)) for _ in range(3))) / 4
     assert torch.allclose(tta(x), ref) and torch.equal(tta(x), tta(x))
+    assert torch.equal(gen.get_state(), torch.Generator().manual_seed(4).get_state())  # not advanced
     assert torch.equal(augmented_embedding(f, n_views=0)(x), f(x))
+    torch.manual_seed(4)  # None: a snapshot of torch's default generator
+    assert torch.allclose(augmented_embedding(f, n_views=3, strength=0.5)(x), ref)
 
 
 def test_bad_inputs():
     g = torch.Generator()
-    with pytest.raises(ValueError, match=r"x must be a float tensor of shape \(N, C, H, W\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(N, C, H, W\), got \(3, 8, 8\)"):
         random_affine(torch.zeros(3, 8, 8), g)
-    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+    with pytest.raises(TypeError, match="x must be a floating-point tensor, got dtype torch.uint8"):
+        random_affine(torch.zeros(1, 1, 8, 8, dtype=torch.uint8), g)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int 0"):
         random_affine(_glyph(), 0)
     with pytest.raises(ValueError, match=r"quarter_turns must have shape \(1,\)"):
         random_affine(_glyph(), g, quarter_turns=torch.tensor([1, 2]))
-    with pytest.raises(ValueError, match="strength must be >= 0"):
+    with pytest.raises(TypeError, match="quarter_turns must be an integer tensor"):
+        random_affine(_glyph(), g, quarter_turns=torch.tensor([0.5]))
+    with pytest.raises(ValueError, match="strength must be a number >= 0.0, got -1.0"):
         random_affine(_glyph(), g, strength=-1)
-    with pytest.raises(ValueError, match=r"images must be uint8 of shape \(N, 1, H, W\)"):
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        random_affine(torch.full((1, 1, 4, 4), float("nan")), g)
+    with pytest.raises(TypeError, match=r"images must be uint8 of shape \(N, 1, H, W\), got dtype torch.float32"):
         glyph_tensor(torch.zeros(1, 1, 4, 4), 2)
+    with pytest.raises(ValueError, match="size must be an int >= 1, got 0"):
+        glyph_tensor(torch.zeros(1, 1, 4, 4, dtype=torch.uint8), 0)
     with pytest.raises(ValueError, match="n_views must be an int >= 0"):
         augmented_embedding(lambda x: x, n_views=-1)
     with pytest.raises(TypeError, match="embed must be callable"):
         augmented_embedding("conv4")
+
+
+# ----------------------------------------------------------------------------- faces
+def test_augment_faces_is_seeded_and_keeps_range():
+    x = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    a = augment_faces(x, torch.Generator().manual_seed(1))
+    b = augment_faces(x, torch.Generator().manual_seed(1))
+    c = augment_faces(x, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert a.shape == x.shape and a.min() >= 0 and a.max() <= 1
+    assert not torch.allclose(a, x, atol=0.05)  # it does change the images
+    torch.manual_seed(1)  # None: torch's default generator
+    assert torch.equal(augment_faces(x), a)
+
+
+def test_augment_faces_moves_a_flat_image_by_at_most_the_brightness_range():
+    x = torch.full((8, 1, 16, 16), 0.5)
+    out = augment_faces(x, torch.Generator().manual_seed(0))
+    per_image = out.flatten(1)
+    assert torch.allclose(per_image.min(1).values, per_image.max(1).values, atol=1e-5)  # still flat
+    assert ((per_image[:, 0] - 0.5).abs() <= 0.1 + 1e-6).all()
+
+
+def test_augment_faces_mirror_only_is_a_flip():
+    # brightness/contrast aside, a draw with angle 0, scale 1, no shift and flip is x.flip(3):
+    # check the geometry through an image whose mean and range survive unchanged
+    x = torch.zeros(64, 1, 8, 8)
+    x[:, 0, :, :4] = 1.0  # left half bright
+    out = augment_faces(x, torch.Generator().manual_seed(0))
+    left, right = out[:, 0, :, :4].mean((1, 2)), out[:, 0, :, 4:].mean((1, 2))
+    mirrored = right > left
+    assert 10 < int(mirrored.sum()) < 54  # about half the faces are mirrored
+
+
+def test_augment_faces_bad_inputs():
+    with pytest.raises(ValueError, match=r"x must have shape \(N, C, H, W\)"):
+        augment_faces(torch.zeros(1, 8, 8))
+    with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+        augment_faces(torch.zeros(1, 1, 8, 8, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int 3"):
+        augment_faces(torch.zeros(1, 1, 8, 8), 3)

@@ -1,12 +1,15 @@
-"""coursekit.train.fit: steps, budgets, evaluation, history, devices and bad input."""
+"""coursekit.training.loop: fit (steps, budgets, evaluation, history, devices, progress bars), TrainingBudget, Run."""
 
+import math
 from collections import namedtuple
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from coursekit.train import History, fit, to_device
+from coursekit.training import loop
+from coursekit.training.loop import CosineByBudget, History, Run, TrainingBudget, fit, to_device
 
 
 def _data(n_batches=5, seed=0):
@@ -55,9 +58,83 @@ def test_learns_a_linear_map():
 def test_max_steps_and_max_seconds_stop_early():
     model = _model()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    assert fit(model, _data(), _mse, opt, n_epochs=3, max_steps=7, progress=False).step == list(range(1, 8))
-    # a budget that is spent after the first step: exactly one step is taken
-    assert len(fit(model, _data(), _mse, opt, n_epochs=3, max_seconds=1e-9, progress=False).step) == 1
+    assert fit(model, _data(), _mse, opt, n_epochs=3, budget=TrainingBudget(max_steps=7),
+               progress=False).step == list(range(1, 8))
+
+
+class _FakeClock:
+    """time.perf_counter that advances by `tick` seconds per call: a deterministic wall clock."""
+
+    def __init__(self, tick):
+        self.t, self.tick = 0.0, tick
+
+    def __call__(self):
+        self.t += self.tick
+        return self.t
+
+
+def test_max_seconds_stops_after_the_step_that_spends_it(monkeypatch):
+    # fit reads the clock once at the start and once after every step: with 1 s per read,
+    # n s have elapsed after step n, so a 3.5 s budget is spent after step 4 (4 s >= 3.5 s)
+    monkeypatch.setattr(loop.time, "perf_counter", _FakeClock(1.0))
+    model = _model()
+    hist = fit(model, _data(), _mse, torch.optim.SGD(model.parameters(), lr=0.01), n_epochs=10,
+               budget=TrainingBudget(max_seconds=3.5), progress=False)
+    assert hist.step == [1, 2, 3, 4]
+    # whichever limit comes first: 2 steps < 3.5 s
+    hist = fit(model, _data(), _mse, torch.optim.SGD(model.parameters(), lr=0.01), n_epochs=10,
+               budget=TrainingBudget(max_steps=2, max_seconds=3.5), progress=False)
+    assert hist.step == [1, 2]
+
+
+def test_budget_and_cosine_schedule():
+    b = TrainingBudget(max_steps=10, max_seconds=100)
+    assert b.fraction_spent(5, 10.0) == 0.5 and b.fraction_spent(1, 80.0) == 0.8 and b.fraction_spent(20, 0) == 1.0
+    assert not b.is_spent(9, 99.0) and b.is_spent(10, 0.0) and b.is_spent(0, 100.0)
+    assert TrainingBudget(max_steps=np.int64(3)).max_steps == 3
+    with pytest.raises(ValueError, match="needs max_steps, max_seconds or both"):
+        TrainingBudget()
+    with pytest.raises(ValueError, match="max_seconds must be > 0, got 0"):
+        TrainingBudget(max_seconds=0)
+    with pytest.raises(ValueError, match="max_steps must be an int >= 1, got 0"):
+        TrainingBudget(max_steps=0)
+    with pytest.raises(TypeError, match="max_steps must be an int >= 1, got float 2.5"):
+        TrainingBudget(max_steps=2.5)
+    with pytest.raises(ValueError, match="max_seconds must be a finite number, got nan"):
+        TrainingBudget(max_seconds=float("nan"))
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = CosineByBudget(opt, 1.0, TrainingBudget(max_steps=4))
+    lrs = []
+    for _ in range(4):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    ref = [0.5 * (1 + math.cos(math.pi * t / 4)) for t in range(1, 5)]  # torch's CosineAnnealingLR(T_max=4)
+    assert lrs == pytest.approx(ref, abs=1e-12)
+
+
+def test_run_reports_steps_and_seconds():
+    h = History(step=[1, 2, 3], loss=[1.0, 0.5, 0.2], seconds=2.5)
+    run = Run(nn.Linear(1, 1), h, {"acc": 0.9})
+    assert run.steps == 3 and run.seconds == 2.5 and run.info == {}
+    assert Run(nn.Linear(1, 1), History()).steps == 0
+
+
+def _bar_text(capsys, **kwargs):
+    model = _model()
+    fit(model, _data(3), _mse, torch.optim.SGD(model.parameters(), lr=0.01), progress=True, desc="demo", **kwargs)
+    return capsys.readouterr().err
+
+
+def test_progress_bar_shows_the_budget_that_binds(capsys):
+    # steps bind: steps of the total, no huge total
+    err = _bar_text(capsys, n_epochs=2)
+    assert "demo" in err and "/6" in err
+    # time budget: seconds of max_seconds, the step count in the postfix, never a billion steps
+    err = _bar_text(capsys, n_epochs=2, budget=TrainingBudget(max_seconds=900))
+    assert "/900 s" in err and "step 6/6" in err and "1000000000" not in err
+    err = _bar_text(capsys, n_epochs=1, budget=TrainingBudget(max_steps=2))
+    assert "2/2" in err
 
 
 def test_metrics_scheduler_and_history_continuation():
@@ -96,8 +173,13 @@ def test_eval_runs_every_k_steps_in_eval_mode_without_grad_and_once_at_the_end()
 
 
 def test_as_dict_round_trip():
-    h = History(step=[1], loss=[0.5], metrics={"a": [1.0]}, eval_step=[1], eval_metrics={"b": [2.0]}, seconds=1.5)
+    h = History(step=[1], loss=[0.5], metrics={"a": [1.0]}, eval_step=[1], eval_metrics={"b": [2.0]}, seconds=1.5,
+                cpu_seconds=1.0)
     assert History(**h.as_dict()) == h
+    h.record(2, torch.tensor(0.25), a=torch.tensor(3.0))
+    h.record_eval(2, b=1)
+    assert h.step == [1, 2] and h.loss == [0.5, 0.25] and h.metrics == {"a": [1.0, 3.0]}
+    assert h.eval_step == [1, 2] and h.eval_metrics == {"b": [2.0, 1.0]}
 
 
 def test_batches_reach_step_fn_on_the_device_nested():
@@ -133,10 +215,12 @@ def _fit(**kwargs):
         ({"optimizer": "sgd"}, TypeError, r"optimizer must be a torch.optim.Optimizer, got str"),
         ({"step_fn": 3}, TypeError, r"step_fn must be callable"),
         ({"n_epochs": 0}, ValueError, r"n_epochs must be an int >= 1, got 0"),
-        ({"n_epochs": 1.5}, ValueError, r"n_epochs must be an int >= 1, got 1.5"),
-        ({"max_steps": 0}, ValueError, r"max_steps must be >= 1, got 0"),
-        ({"max_seconds": 0}, ValueError, r"max_seconds must be > 0, got 0"),
-        ({"eval_every": 0}, ValueError, r"eval_every must be >= 1, got 0"),
+        ({"n_epochs": 1.5}, TypeError, r"n_epochs must be an int >= 1, got float 1.5"),
+        ({"n_epochs": True}, TypeError, r"n_epochs must be an int >= 1, got bool True"),
+        ({"budget": 10}, TypeError, r"budget must be a TrainingBudget or None, got int 10"),
+        ({"eval_every": 0}, ValueError, r"eval_every must be an int >= 1, got 0"),
+        ({"device": 0}, TypeError, r"device must be a device name"),
+        ({"history": {}}, TypeError, r"history must be a History or None, got dict"),
         ({"batches": []}, ValueError, r"batches yielded no batch"),
         ({"step_fn": lambda m, b: 1.0}, TypeError, r"step_fn must return a scalar loss tensor .* got float"),
         ({"step_fn": lambda m, b: (m(b[0]) - b[1]).pow(2)}, ValueError, r"scalar loss, got shape \(8, 1\)"),

@@ -1,0 +1,41 @@
+"""Training: one loop (:func:`fit`) under every trainer, one budget, one result type.
+
+- :mod:`.loop`: ``fit``, ``TrainingBudget`` (max_steps and/or max_seconds), ``History``, ``Run``
+  (model, history, metrics, info; ``seconds``, ``steps``), ``CosineByBudget``.
+- :mod:`.cached`: ``cached_run``, a ``Run`` cached by its explicit parameters (``coursekit.cache``).
+- :mod:`.classifier`: tensor classifiers (clips, signals) with cross-entropy (notebook 07).
+- :mod:`.text`: Kim's CNN-rand on sentences (notebook 07).
+- :mod:`.embedding`: a face embedding with the triplet loss, and its evaluation (notebooks 02–04).
+- :mod:`.protonet`: the Omniglot prototypical network (notebook 01).
+- :mod:`.siamese`: the logistic-regression head of a Siamese verifier (notebook 03).
+
+Every trainer takes ``device=None`` (``config.device()``: CUDA when present) and
+``generator: torch.Generator | None`` (None: torch's default generator), and returns a ``Run``.
+"""
+
+from .cached import cached_run
+from .classifier import TensorBatches, accuracy, predict, train_classifier
+from .embedding import (
+    as_float_images,
+    embed,
+    held_out_distances,
+    load_or_train_face_embedding,
+    project_2d,
+    train_face_embedding,
+    verification_auc,
+)
+from .loop import CosineByBudget, History, Run, TrainingBudget, fit, to_device
+from .protonet import GlyphEpisodes, autocast_dtype, omniglot_encoder, train_protonet
+from .siamese import train_siamese_head
+from .text import TokenBatches, holdout_split, kfold_splits, train_text_cnn
+
+__all__ = [
+    "fit", "History", "Run", "TrainingBudget", "CosineByBudget", "to_device",
+    "cached_run",
+    "TensorBatches", "predict", "accuracy", "train_classifier",
+    "TokenBatches", "holdout_split", "kfold_splits", "train_text_cnn",
+    "as_float_images", "embed", "held_out_distances", "verification_auc", "project_2d",
+    "train_face_embedding", "load_or_train_face_embedding",
+    "GlyphEpisodes", "autocast_dtype", "train_protonet", "omniglot_encoder",
+    "train_siamese_head",
+]

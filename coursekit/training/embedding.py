@@ -1,0 +1,379 @@
+"""Train a face embedding with the triplet loss, and measure it on people it never saw.
+
+One training step is the lesson of notebook 02::
+
+    idx = next(pk_batches)                                     # P identities × K images
+    embeddings = model(augment_faces(images[idx], generator))  # (P·K, D), unit vectors
+    loss = batch_hard_triplet_loss(labels[idx], embeddings, margin)   # on squared distances
+    optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+:func:`train_face_embedding` runs that step under :func:`~coursekit.training.loop.fit`;
+:func:`load_or_train_face_embedding` caches the result, keyed by its explicit parameters.
+:func:`embed`, :func:`held_out_distances`, :func:`verification_auc` and :func:`project_2d`
+measure and show the embedding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Literal
+
+import numpy as np
+import torch
+
+from .. import config, verification
+from ..augment import augment_faces
+from ..distances import paired_distances
+from ..losses import batch_all_triplet_loss, batch_hard_triplet_loss
+from ..models.face_embedding import FaceEmbeddingNet
+from ..sampling import PKSampler, all_pairs
+from ..validation import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_embeddings,
+    check_float,
+    check_generator,
+    check_int,
+    check_labels,
+    check_tensor,
+)
+from .cached import cached_run
+from .loop import CosineByBudget, History, Run, TrainingBudget, fit
+
+__all__ = ["as_float_images", "embed", "held_out_distances", "verification_auc", "project_2d",
+           "train_face_embedding", "load_or_train_face_embedding"]
+
+LossName = Literal["batch_all", "batch_hard"]
+_CACHE_FORMAT = 2  # bump when the network or the training recipe changes meaning
+
+
+def _check_images(images, labels, name: str = "images", label_name: str = "labels") -> None:
+    check_tensor(images, name, ndim=4, shape="(N, C, H, W)", min_len=1)
+    if images.dtype != torch.uint8 and not images.is_floating_point():
+        raise TypeError(f"{name} must be uint8 (0..255) or float (0..1), got dtype {images.dtype}")
+    check_labels(labels, label_name, n=images.shape[0])
+
+
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (0..255) to float in [0, 1]; float images are returned as they are.
+
+    Parameters
+    ----------
+    images : Tensor of shape (N, C, H, W), uint8 or float
+
+    Returns
+    -------
+    Tensor of shape (N, C, H, W), float
+
+    Examples
+    --------
+    >>> as_float_images(torch.full((1, 1, 1, 1), 255, dtype=torch.uint8)).item()
+    1.0
+    """
+    check_tensor(images, "images", ndim=4, shape="(N, C, H, W)")
+    return images.float().div(255.0) if images.dtype == torch.uint8 else images
+
+
+@torch.no_grad()
+def embed(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int = 256,
+          device: torch.device | str | None = None) -> torch.Tensor:
+    """Embeddings of ``images`` in eval mode, computed in batches, without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        ``(B, C, H, W) -> (B, D)``; its train/eval mode is restored afterwards.
+    images : Tensor of shape (N, C, H, W), uint8 (0..255) or float (0..1)
+    batch_size : int
+    device : optional
+        Where to run; default the device of the model's parameters (inference does not move
+        the model).
+
+    Returns
+    -------
+    Tensor of shape (N, D), float32, on the CPU
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    check_tensor(images, "images", ndim=4, shape="(N, C, H, W)")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
+    else:
+        device = check_device(device)
+    was_training = model.training
+    model.eval()
+    out = [model(as_float_images(images[s:s + batch_size]).to(device)).float().cpu()
+           for s in range(0, len(images), batch_size)]
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def held_out_distances(embeddings: torch.Tensor, labels: torch.Tensor, *,
+                       squared: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distance and same-person flag of every pair i < j of a set of embeddings.
+
+    Parameters
+    ----------
+    embeddings : Tensor of shape (N, D)
+    labels : Tensor of shape (N,), integer
+    squared : bool
+        ``‖f(x_i) − f(x_j)‖²`` instead of the Euclidean distance.
+
+    Returns
+    -------
+    distances : Tensor of shape (N(N−1)/2,)
+    is_same : Tensor of shape (N(N−1)/2,), bool
+
+    Examples
+    --------
+    >>> d, same = held_out_distances(torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([0, 0]))
+    >>> d.tolist(), same.tolist()
+    ([5.0], [True])
+    """
+    check_embeddings(embeddings, min_rows=2)
+    check_labels(labels, n=embeddings.shape[0])
+    i, j, is_same = all_pairs(labels)
+    return paired_distances(embeddings[i], embeddings[j], squared=check_bool(squared, "squared")), is_same
+
+
+def verification_auc(embeddings: torch.Tensor, labels: torch.Tensor) -> float:
+    """ROC AUC of "same person?" decided by distance, over every pair of the set.
+
+    The probability that a same-person pair is closer than a different-person pair (ties count
+    half); squared or not, the order of the distances and hence the AUC are the same.
+
+    Parameters
+    ----------
+    embeddings : Tensor of shape (N, D)
+    labels : Tensor of shape (N,), integer; both same and different pairs must occur
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    d, is_same = held_out_distances(embeddings, labels)
+    return verification.roc_auc_score(d, is_same, kind="distance")
+
+
+def project_2d(embeddings: torch.Tensor, method: Literal["pca", "tsne"] = "pca", *,
+               generator: torch.Generator | None = None) -> np.ndarray:
+    """Project embeddings to 2-D with scikit-learn's PCA or t-SNE, for a scatter plot.
+
+    Parameters
+    ----------
+    embeddings : Tensor of shape (N, D), N >= 3
+    method : {"pca", "tsne"}
+    generator : torch.Generator, optional
+        Seeds t-SNE (PCA is deterministic); None uses torch's default generator.
+
+    Returns
+    -------
+    ndarray of shape (N, 2), float64
+    """
+    method = check_choice(method, "method", ("pca", "tsne"))
+    check_embeddings(embeddings, min_rows=3)
+    check_generator(generator)
+    x = embeddings.detach().cpu().double().numpy()
+    if method == "pca":
+        from sklearn.decomposition import PCA
+        return PCA(n_components=2).fit_transform(x)
+    from sklearn.manifold import TSNE
+    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+    return TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=seed).fit_transform(x)
+
+
+def _pk_batches(sampler: PKSampler, images: torch.Tensor, labels: torch.Tensor,
+                endless: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(images, labels) of each P×K index batch; forever when ``endless`` (a time budget)."""
+    while True:
+        for idx in sampler:
+            idx = torch.tensor(idx)
+            yield images[idx], labels[idx]
+        if not endless:
+            return
+
+
+def train_face_embedding(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    loss: LossName = "batch_hard",
+    margin: float = 0.2,
+    squared: bool = True,
+    budget: TrainingBudget = TrainingBudget(max_steps=500),  # noqa: B008 -- frozen, immutable
+    p: int = 8,
+    k: int = 4,
+    embedding_dim: int = 64,
+    width: int = 32,
+    lr: float = 1e-3,
+    augment: bool = True,
+    held_out: tuple[torch.Tensor, torch.Tensor] | None = None,
+    eval_every: int | None = None,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> Run:
+    """Train a ``FaceEmbeddingNet`` with an online-mined triplet loss on P×K batches.
+
+    Parameters
+    ----------
+    images : Tensor of shape (N, C, H, W), uint8 (0..255) or float (0..1)
+        Training faces; C decides the network's input channels.
+    labels : Tensor of shape (N,), integer
+        Identity of each image; ``p`` identities need ``k`` images or more.
+    loss : {"batch_hard", "batch_all"}
+        ``batch_hard_triplet_loss`` or ``batch_all_triplet_loss`` from ``coursekit.losses``.
+    margin : float
+        α. The default 0.2 is FaceNet's, on squared distances between unit vectors.
+    squared : bool
+        Compare squared Euclidean distances, as the lecture's
+        ``L = max(‖f(A)−f(P)‖² − ‖f(A)−f(N)‖² + α, 0)`` (default), or Euclidean ones.
+    budget : TrainingBudget
+        Optimiser steps and/or seconds (Adam, learning rate ``lr`` decayed by a cosine over it).
+    p, k : int
+        Identities per batch and images per identity (``PKSampler``).
+    embedding_dim, width : int
+        Network size (see ``FaceEmbeddingNet``).
+    lr : float
+    augment : bool
+        Apply ``coursekit.augment.augment_faces`` to every batch.
+    held_out : (images, labels), optional
+        People never trained on; their all-pairs verification ROC AUC is recorded before
+        training (step 0) and every ``eval_every`` steps (default a tenth of ``max_steps``,
+        else 50) as ``history.eval_metrics["held_out_auc"]``.
+    generator : torch.Generator, optional
+        Draws the initial weights, the batches and the augmentation; None uses torch's
+        default generator.
+    device : optional
+        Default ``config.device()`` (CUDA when present).
+    progress : bool
+
+    Returns
+    -------
+    Run
+        ``model``: the FaceEmbeddingNet in eval mode on ``device``; ``history``: per-step
+        ``loss`` and ``metrics["fraction_positive"]`` (the fraction of valid triplets of the
+        batch with a positive loss, measured for both losses), plus the evaluations;
+        ``metrics["held_out_auc"]`` when ``held_out`` is given.
+    """
+    _check_images(images, labels)
+    loss = check_choice(loss, "loss", ("batch_all", "batch_hard"))
+    margin = check_float(margin, "margin", minimum=0.0)
+    squared = check_bool(squared, "squared")
+    if not isinstance(budget, TrainingBudget):
+        raise TypeError(f"budget must be a TrainingBudget, got {type(budget).__name__}")
+    if held_out is not None:
+        _check_images(*held_out, name="held_out images", label_name="held_out labels")
+        if held_out[0].shape[1:] != images.shape[1:]:
+            raise ValueError(f"held_out images must have shape (M, {', '.join(map(str, images.shape[1:]))}), "
+                             f"got {tuple(held_out[0].shape)}")
+    gen = check_generator(generator)
+    device = config.device() if device is None else check_device(device)
+    sampler = PKSampler(labels, p, k, n_batches=budget.max_steps or 1000, generator=gen)  # validates p and k
+    with torch.random.fork_rng(devices=[]):  # the weights come from `gen`
+        torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
+        model = FaceEmbeddingNet(embedding_dim, in_channels=images.shape[1], width=width).to(device)
+    loss_fn = batch_all_triplet_loss if loss == "batch_all" else batch_hard_triplet_loss
+
+    def step(net, batch):
+        x, y = batch
+        e = net(augment_faces(x, gen) if augment else x)
+        if loss == "batch_all":
+            value, frac = batch_all_triplet_loss(y, e, margin, squared=squared)
+        else:
+            value = loss_fn(y, e, margin, squared=squared)
+            with torch.no_grad():
+                frac = batch_all_triplet_loss(y, e.detach(), margin, squared=squared)[1]
+        return value, {"fraction_positive": frac}
+
+    batches = _pk_batches(sampler, as_float_images(images), labels.long(), endless=budget.max_steps is None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = History()
+    eval_fn = None
+    if held_out is not None:
+        def eval_fn(net):
+            return {"held_out_auc": verification_auc(embed(net, held_out[0], device=device), held_out[1])}
+        history.record_eval(0, **eval_fn(model))
+    every = eval_every or (max(1, budget.max_steps // 10) if budget.max_steps else 50)
+    fit(model, batches, step, optimizer, budget=budget, scheduler=CosineByBudget(optimizer, lr, budget),
+        device=device, eval_fn=eval_fn, eval_every=every, progress=progress, desc=f"triplet {loss}", history=history)
+    metrics = {"held_out_auc": history.eval_metrics["held_out_auc"][-1]} if held_out is not None else {}
+    return Run(model.eval(), history, metrics)
+
+
+def load_or_train_face_embedding(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    loss: LossName = "batch_hard",
+    margin: float = 0.2,
+    squared: bool = True,
+    budget: TrainingBudget = TrainingBudget(max_steps=500),  # noqa: B008 -- frozen, immutable
+    p: int = 8,
+    k: int = 4,
+    embedding_dim: int = 64,
+    width: int = 32,
+    lr: float = 1e-3,
+    augment: bool = True,
+    held_out: tuple[torch.Tensor, torch.Tensor] | None = None,
+    eval_every: int | None = None,
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+    retrain: bool = False,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> Run:
+    """Train as :func:`train_face_embedding` does, or load the result of an identical earlier run.
+
+    The cache file (``coursekit.cache``, in ``<cache_dir>/face_embedding/``) is keyed by these
+    explicit values: the training images and labels, the ``held_out`` set (it decides the
+    recorded curve), ``seed``, every setting from ``loss`` to ``eval_every`` and a format
+    version, so any change retrains. ``device`` and ``progress`` are not part of the key:
+    weights trained on a GPU are reused on the CPU and vice versa.
+
+    Parameters
+    ----------
+    images, labels, loss, margin, squared, budget, p, k, embedding_dim, width, lr, augment, held_out, eval_every
+        As in :func:`train_face_embedding`.
+    seed : int
+        Seeds the ``torch.Generator`` given to :func:`train_face_embedding`: a cached result
+        needs an explicit seed in its key.
+    cache_dir : path, optional
+        Default ``config.cache_dir()`` (``$COURSEKIT_CACHE`` or the user cache dir).
+    retrain : bool
+        Train even when a cached file exists (and overwrite it).
+    device : optional
+        Where to train; default ``config.device()``.
+    progress : bool
+
+    Returns
+    -------
+    Run
+        As :func:`train_face_embedding`'s (the stored history when loaded), the model on
+        ``device``; ``info["from_cache"]`` and ``info["path"]``.
+    """
+    _check_images(images, labels)
+    seed = check_int(seed, "seed", minimum=0)
+    if not isinstance(budget, TrainingBudget):
+        raise TypeError(f"budget must be a TrainingBudget, got {type(budget).__name__}")
+    device = config.device() if device is None else check_device(device)
+    settings = dict(loss=loss, margin=margin, squared=squared, budget=asdict(budget), p=p, k=k,
+                    embedding_dim=embedding_dim, width=width, lr=lr, augment=augment, eval_every=eval_every)
+    params = dict(settings, seed=seed, format=_CACHE_FORMAT, images=images, labels=labels,
+                  held_out=list(held_out) if held_out is not None else None)
+
+    def train() -> Run:
+        return train_face_embedding(images, labels, held_out=held_out, generator=torch.Generator().manual_seed(seed),
+                                    device=device, progress=progress, **settings | {"budget": budget})
+
+    def new_model() -> FaceEmbeddingNet:
+        return FaceEmbeddingNet(embedding_dim, in_channels=images.shape[1], width=width)
+
+    run = cached_run("face_embedding", params, train, new_model, cache_dir=cache_dir, retrain=retrain)
+    run.model.to(device)
+    return run
