@@ -1,7 +1,8 @@
 """Training: one loop (:func:`fit`) under every trainer, one budget, one result type.
 
-- :mod:`.loop`: ``fit``, ``TrainingBudget`` (max_steps and/or max_seconds), ``History``, ``Run``
-  (model, history, metrics, info; ``seconds``, ``steps``), ``CosineByBudget``.
+- :mod:`.loop`: ``fit``, ``History``, ``Run`` (model, history, metrics, info; ``seconds``, ``steps``).
+- :mod:`.budget`: ``TrainingBudget`` (max_steps and/or max_seconds), ``CosineByBudget``, and
+  ``BudgetBar``, the progress bar over the budget that binds.
 - :mod:`.cached`: ``cached_run``, a ``Run`` cached by its explicit parameters (``coursekit.cache``).
 - :mod:`.classifier`: tensor classifiers (clips, signals) with cross-entropy (notebook 07).
 - :mod:`.text`: Kim's CNN-rand on sentences (notebook 07).
@@ -13,6 +14,7 @@ Every trainer takes ``device=None`` (``config.device()``: CUDA when present) and
 ``generator: torch.Generator | None`` (None: torch's default generator), and returns a ``Run``.
 """
 
+from .budget import BudgetBar, CosineByBudget, TrainingBudget
 from .cached import cached_run
 from .classifier import TensorBatches, accuracy, predict, train_classifier
 from .embedding import (
@@ -24,13 +26,14 @@ from .embedding import (
     train_face_embedding,
     verification_auc,
 )
-from .loop import CosineByBudget, History, Run, TrainingBudget, fit, to_device
+from .loop import History, Run, fit, to_device
 from .protonet import GlyphEpisodes, autocast_dtype, omniglot_encoder, train_protonet
 from .siamese import train_siamese_head
 from .text import TokenBatches, holdout_split, kfold_splits, train_text_cnn
 
 __all__ = [
-    "fit", "History", "Run", "TrainingBudget", "CosineByBudget", "to_device",
+    "fit", "History", "Run", "to_device",
+    "TrainingBudget", "CosineByBudget", "BudgetBar",
     "cached_run",
     "TensorBatches", "predict", "accuracy", "train_classifier",
     "TokenBatches", "holdout_split", "kfold_splits", "train_text_cnn",

@@ -23,7 +23,8 @@ from ..validation import (
     check_tensor,
     describe,
 )
-from .loop import Run, TrainingBudget, fit
+from .budget import TrainingBudget
+from .loop import Run, fit
 
 __all__ = ["TensorBatches", "predict", "accuracy", "train_classifier"]
 

@@ -40,8 +40,9 @@ from ..validation import (
     check_labels,
     check_tensor,
 )
+from .budget import CosineByBudget, TrainingBudget
 from .cached import cached_run
-from .loop import CosineByBudget, History, Run, TrainingBudget, fit
+from .loop import History, Run, fit
 
 __all__ = ["as_float_images", "embed", "held_out_distances", "verification_auc", "project_2d",
            "train_face_embedding", "load_or_train_face_embedding"]

@@ -38,7 +38,8 @@ from ..validation import (
     check_tensor,
     describe,
 )
-from .loop import CosineByBudget, History, Run, TrainingBudget, fit
+from .budget import CosineByBudget, TrainingBudget
+from .loop import History, Run, fit
 
 __all__ = ["GlyphEpisodes", "autocast_dtype", "train_protonet", "omniglot_encoder"]
 

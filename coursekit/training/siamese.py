@@ -13,7 +13,8 @@ from torch import nn
 from .. import config
 from ..validation import check_device, check_embeddings, check_float, check_tensor
 from ..verification.siamese import FeatureKind, SiameseHead, pair_features
-from .loop import Run, TrainingBudget, fit
+from .budget import TrainingBudget
+from .loop import Run, fit
 
 __all__ = ["train_siamese_head"]
 

@@ -27,8 +27,9 @@ from ..validation import (
     check_tensor,
 )
 from ..vocab import PAD_ID, Vocab
+from .budget import TrainingBudget
 from .classifier import TensorBatches, accuracy
-from .loop import Run, TrainingBudget, fit
+from .loop import Run, fit
 
 __all__ = ["TokenBatches", "holdout_split", "kfold_splits", "train_text_cnn"]
 

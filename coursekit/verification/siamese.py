@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_embeddings
+from ..validation import check_choice, check_embeddings, check_int
 
 __all__ = ["FeatureKind", "pair_features", "SiameseHead", "SiameseNetwork"]
 
@@ -66,16 +66,26 @@ def _pair_features(a, b, kind, eps):
 class SiameseHead(nn.Module):
     """Logistic regression on standardised pair features: logit = w · (φ(a, b) − μ) / σ + b.
 
-    ``mean`` and ``scale`` (μ, σ; buffers of shape (D,)) are set by ``coursekit.training.train_siamese_head``
-    from the training pairs; they start at 0 and 1.
+    ``mean`` and ``scale`` (μ, σ; buffers of shape (D,)) are set by
+    ``coursekit.training.train_siamese_head`` from the training pairs; they start at 0 and 1.
+
+    Parameters
+    ----------
+    dim : int
+        D, the embedding length.
+    kind : {"l1", "chi2"}
+        The pair features, see :func:`pair_features`.
+
+    Examples
+    --------
+    >>> SiameseHead(3)(torch.zeros(2, 3), torch.ones(2, 3)).tolist()  # untrained: w = 0, b = 0
+    [0.0, 0.0]
     """
 
     def __init__(self, dim: int, kind: FeatureKind = "l1") -> None:
         super().__init__()
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"dim must be a positive int, got {dim!r}")
-        if kind not in ("l1", "chi2"):
-            raise ValueError(f"kind must be 'l1' or 'chi2', got {kind!r}")
+        dim = check_int(dim, "dim", minimum=1)
+        check_choice(kind, "kind", ("l1", "chi2"))
         self.kind = kind
         self.linear = nn.Linear(dim, 1)
         nn.init.zeros_(self.linear.weight)  # logistic regression is convex: start at p = 1/2
@@ -84,14 +94,32 @@ class SiameseHead(nn.Module):
         self.register_buffer("scale", torch.ones(dim))
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Logits of shape (P,) for embeddings a, b of shape (P, D); large means "same"."""
+        """Logits of "same person" for each pair; large means "same".
+
+        Parameters
+        ----------
+        a, b : Tensor of shape (P, D)
+
+        Returns
+        -------
+        Tensor of shape (P,)
+        """
         phi = pair_features(a, b, kind=self.kind)
         if phi.shape[1] != self.linear.in_features:
             raise ValueError(f"embeddings must have D={self.linear.in_features}, got {phi.shape[1]}")
         return self.linear((phi - self.mean) / self.scale).squeeze(1)
 
     def predict_proba(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """P(same) of shape (P,): σ(logit)."""
+        """P(same) = σ(logit) of each pair.
+
+        Parameters
+        ----------
+        a, b : Tensor of shape (P, D)
+
+        Returns
+        -------
+        Tensor of shape (P,), in (0, 1)
+        """
         return torch.sigmoid(self(a, b))
 
 
@@ -100,6 +128,12 @@ class SiameseNetwork(nn.Module):
 
     forward(x1, x2) = head(f(x1), f(x2)): the same weights see both images, so the
     comparison is symmetric and learns one embedding, not two.
+
+    Parameters
+    ----------
+    embedding : nn.Module
+        f: ``(B, ...) -> (B, D)``.
+    head : SiameseHead
     """
 
     def __init__(self, embedding: nn.Module, head: SiameseHead) -> None:
@@ -108,6 +142,16 @@ class SiameseNetwork(nn.Module):
         self.head = head
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """Logits of "same person" for pairs of images.
+
+        Parameters
+        ----------
+        x1, x2 : Tensor of shape (P, ...), the same shape
+
+        Returns
+        -------
+        Tensor of shape (P,)
+        """
         if x1.shape != x2.shape:
             raise ValueError(f"x1 and x2 must have the same shape, got {tuple(x1.shape)} and {tuple(x2.shape)}")
         f = self.embedding(torch.cat([x1, x2]))  # one pass: both halves use the same weights

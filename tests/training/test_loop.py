@@ -1,15 +1,14 @@
 """coursekit.training.loop: fit (steps, budgets, evaluation, history, devices, progress bars), TrainingBudget, Run."""
 
-import math
 from collections import namedtuple
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from coursekit.training import loop
-from coursekit.training.loop import CosineByBudget, History, Run, TrainingBudget, fit, to_device
+from coursekit.training.budget import TrainingBudget
+from coursekit.training.loop import History, Run, fit, to_device
 
 
 def _data(n_batches=5, seed=0):
@@ -85,32 +84,6 @@ def test_max_seconds_stops_after_the_step_that_spends_it(monkeypatch):
     hist = fit(model, _data(), _mse, torch.optim.SGD(model.parameters(), lr=0.01), n_epochs=10,
                budget=TrainingBudget(max_steps=2, max_seconds=3.5), progress=False)
     assert hist.step == [1, 2]
-
-
-def test_budget_and_cosine_schedule():
-    b = TrainingBudget(max_steps=10, max_seconds=100)
-    assert b.fraction_spent(5, 10.0) == 0.5 and b.fraction_spent(1, 80.0) == 0.8 and b.fraction_spent(20, 0) == 1.0
-    assert not b.is_spent(9, 99.0) and b.is_spent(10, 0.0) and b.is_spent(0, 100.0)
-    assert TrainingBudget(max_steps=np.int64(3)).max_steps == 3
-    with pytest.raises(ValueError, match="needs max_steps, max_seconds or both"):
-        TrainingBudget()
-    with pytest.raises(ValueError, match="max_seconds must be > 0, got 0"):
-        TrainingBudget(max_seconds=0)
-    with pytest.raises(ValueError, match="max_steps must be an int >= 1, got 0"):
-        TrainingBudget(max_steps=0)
-    with pytest.raises(TypeError, match="max_steps must be an int >= 1, got float 2.5"):
-        TrainingBudget(max_steps=2.5)
-    with pytest.raises(ValueError, match="max_seconds must be a finite number, got nan"):
-        TrainingBudget(max_seconds=float("nan"))
-    model = _model()
-    opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    sched = CosineByBudget(opt, 1.0, TrainingBudget(max_steps=4))
-    lrs = []
-    for _ in range(4):
-        sched.step()
-        lrs.append(opt.param_groups[0]["lr"])
-    ref = [0.5 * (1 + math.cos(math.pi * t / 4)) for t in range(1, 5)]  # torch's CosineAnnealingLR(T_max=4)
-    assert lrs == pytest.approx(ref, abs=1e-12)
 
 
 def test_run_reports_steps_and_seconds():

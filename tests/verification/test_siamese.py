@@ -71,7 +71,11 @@ def test_bad_input():
         pair_features(a, a, kind="l2")
     with pytest.raises(ValueError, match="embeddings must have D=3, got 5"):
         SiameseHead(3)(torch.zeros(2, 5), torch.zeros(2, 5))
-    with pytest.raises(ValueError, match="dim must be a positive int"):
+    with pytest.raises(ValueError, match="dim must be an int >= 1, got 0"):
         SiameseHead(0)
+    with pytest.raises(TypeError, match="dim must be an int >= 1, got bool True"):
+        SiameseHead(True)
+    with pytest.raises(ValueError, match=r"kind must be one of \('l1', 'chi2'\), got 'l2'"):
+        SiameseHead(3, "l2")
     with pytest.raises(ValueError, match="x1 and x2 must have the same shape"):
         SiameseNetwork(nn.Identity(), SiameseHead(3))(torch.zeros(2, 3), torch.zeros(1, 3))
