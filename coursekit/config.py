@@ -66,6 +66,10 @@ def cache_dir() -> Path:
 
     ``$COURSEKIT_CACHE`` overrides the platform default (e.g. ``~/.cache/coursekit``).
     Derived caches are written here, never into the data dir, which may be read-only.
+
+    Returns
+    -------
+    Path
     """
     env = os.environ.get("COURSEKIT_CACHE", "").strip()
     if env:
@@ -77,6 +81,10 @@ def is_quick() -> bool:
     """Return True when ``COURSEKIT_QUICK`` asks for quick mode (small data, few epochs).
 
     Accepted values: 1/true/yes/on and 0/false/no/off (case-insensitive); unset means False.
+
+    Returns
+    -------
+    bool
     """
     raw = os.environ.get("COURSEKIT_QUICK", "").strip().lower()
     if raw in _TRUE:

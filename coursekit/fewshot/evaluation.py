@@ -27,7 +27,18 @@ Embed = Callable[[torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class EpisodeAccuracy:
-    """Mean accuracy over episodes with the half-width of its 95% confidence interval."""
+    """Mean accuracy over episodes with the half-width of its 95% confidence interval.
+
+    Attributes
+    ----------
+    mean : float
+        Mean fraction of queries labelled correctly, in [0, 1].
+    ci95 : float
+        Half-width of the Student-t 95% confidence interval of ``mean``.
+    per_episode : Tensor of shape (n_episodes,)
+        Each episode's accuracy.
+    n_way, k_shot : int
+    """
 
     mean: float
     ci95: float
@@ -41,7 +52,17 @@ class EpisodeAccuracy:
 
 @dataclass(frozen=True)
 class OneShotResult:
-    """Per-run and mean error (in percent) on the official one-shot runs, as Lake et al. report it."""
+    """Per-run and mean error (in percent) on the official one-shot runs, as Lake et al. report it.
+
+    Attributes
+    ----------
+    names : list of str
+        The runs' names.
+    errors : Tensor of shape (n_runs,)
+        Percent of each run's test items misclassified.
+    mean_error : float
+        Mean of ``errors``, percent.
+    """
 
     names: list[str]
     errors: torch.Tensor  # (n_runs,) percent of the run's 20 test items misclassified

@@ -352,6 +352,13 @@ class KFoldResult:
 
     ``mean`` and ``std`` (population std, ``ddof=0``, as the LFW benchmark reports) are over
     ``accuracies`` of shape (k,); ``thresholds`` (k,) are in the input's units.
+
+    Attributes
+    ----------
+    accuracies : ndarray of shape (k,)
+        Accuracy on each held-out fold.
+    thresholds : ndarray of shape (k,)
+        The threshold chosen on the other folds, input units.
     """
 
     accuracies: np.ndarray

@@ -1,4 +1,4 @@
-"""coursekit.losses against brute-force NumPy loops, the post's dense code, and its own properties."""
+"""Batch-all and batch-hard against brute-force loops, the post's dense code, gradcheck and properties."""
 
 import numpy as np
 import pytest
@@ -8,129 +8,59 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch.autograd import gradcheck
 
-from coursekit.distances import pairwise_distances
 from coursekit.losses import (
-    anchor_negative_mask,
-    anchor_positive_mask,
     batch_all_triplet_loss,
     batch_hard_triplet_loss,
     contrastive_loss,
     triplet_loss,
-    valid_triplet_mask,
 )
 
-DTYPES = [torch.float32, torch.float64]
+from .references import (
+    DTYPES,
+    batch_all_bruteforce,
+    batch_all_dense_post,
+    batch_hard_bruteforce,
+    make_batch,
+    tol,
+)
 
 
-# ----------------------------------------------------------------------------- references
-def _dist_bruteforce(e, squared):
-    e = np.asarray(e, dtype=np.float64)
-    d = np.zeros((len(e), len(e)))
-    for i in range(len(e)):
-        for j in range(len(e)):
-            d[i, j] = np.sum((e[i] - e[j]) ** 2)
-    return d if squared else np.sqrt(d)
-
-
-def _batch_all_bruteforce(labels, e, margin, squared):
-    d = _dist_bruteforce(e, squared)
-    total, n_pos, n_valid = 0.0, 0, 0
-    for a in range(len(labels)):
-        for p in range(len(labels)):
-            for n in range(len(labels)):
-                if a == p or labels[a] != labels[p] or labels[a] == labels[n]:
-                    continue
-                n_valid += 1
-                t = max(d[a, p] - d[a, n] + margin, 0.0)
-                total += t
-                n_pos += t > 1e-16
-    return total / (n_pos + 1e-16), n_pos / (n_valid + 1e-16)
-
-
-def _batch_hard_bruteforce(labels, e, margin, squared):
-    d = _dist_bruteforce(e, squared)
-    out = []
-    for a in range(len(labels)):
-        pos = [d[a, p] for p in range(len(labels)) if p != a and labels[p] == labels[a]]
-        neg = [d[a, n] for n in range(len(labels)) if labels[n] != labels[a]]
-        out.append(max(max(pos, default=0.0) - min(neg) + margin, 0.0))
-    return float(np.mean(out))
-
-
-def _batch_all_dense_post(labels, e, margin, squared):
-    """The post's TensorFlow code, line by line in PyTorch: the (B, B, B) version."""
-    d = pairwise_distances(e, squared)
-    t = d[:, :, None] - d[:, None, :] + margin
-    t = valid_triplet_mask(labels).to(e.dtype) * t
-    t = torch.relu(t)
-    n_pos = (t > 1e-16).to(e.dtype).sum()
-    n_valid = valid_triplet_mask(labels).to(e.dtype).sum()
-    return t.sum() / (n_pos + 1e-16), n_pos / (n_valid + 1e-16)
-
-
-def _batch(b=12, d=5, n_classes=3, dtype=torch.float64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.arange(b) % n_classes
-    labels = labels[torch.randperm(b, generator=g)]
-    return labels, torch.randn(b, d, generator=g, dtype=dtype)
-
-
-def _tol(dtype):
-    return {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-10}
-
-
-# ----------------------------------------------------------------------------- masks
-def test_masks_match_loops():
-    labels = torch.tensor([0, 1, 0, 2, 1, 0])
-    y = labels.tolist()
-    b = len(y)
-    ap = [[i != j and y[i] == y[j] for j in range(b)] for i in range(b)]
-    an = [[y[i] != y[j] for j in range(b)] for i in range(b)]
-    valid = [[[i != j and i != k and j != k and y[i] == y[j] != y[k] for k in range(b)]
-              for j in range(b)] for i in range(b)]
-    assert anchor_positive_mask(labels).tolist() == ap
-    assert anchor_negative_mask(labels).tolist() == an
-    assert valid_triplet_mask(labels).tolist() == valid
-    assert valid_triplet_mask(labels).dtype == torch.bool
-
-
-# ----------------------------------------------------------------------------- batch losses
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("squared", [False, True])
 @pytest.mark.parametrize("margin", [0.0, 0.5, 3.0])
 def test_batch_all_matches_triple_loop(dtype, squared, margin):
-    labels, e = _batch(11, 4, n_classes=4, dtype=dtype)
+    labels, e = make_batch(11, 4, n_classes=4, dtype=dtype)
     loss, frac = batch_all_triplet_loss(labels, e, margin, squared=squared)
-    ref_loss, ref_frac = _batch_all_bruteforce(labels.tolist(), e.numpy(), margin, squared)
+    ref_loss, ref_frac = batch_all_bruteforce(labels.tolist(), e.numpy(), margin, squared)
     assert loss.dtype == dtype and loss.shape == () and frac.shape == ()
-    np.testing.assert_allclose(loss.item(), ref_loss, **_tol(dtype))
-    np.testing.assert_allclose(frac.item(), ref_frac, **_tol(dtype))
+    np.testing.assert_allclose(loss.item(), ref_loss, **tol(dtype))
+    np.testing.assert_allclose(frac.item(), ref_frac, **tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("squared", [False, True])
 @pytest.mark.parametrize("margin", [0.0, 0.5, 3.0])
 def test_batch_hard_matches_loop(dtype, squared, margin):
-    labels, e = _batch(11, 4, n_classes=4, dtype=dtype)
+    labels, e = make_batch(11, 4, n_classes=4, dtype=dtype)
     loss = batch_hard_triplet_loss(labels, e, margin, squared=squared)
-    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), margin, squared)
+    ref = batch_hard_bruteforce(labels.tolist(), e.numpy(), margin, squared)
     assert loss.dtype == dtype and loss.shape == ()
-    np.testing.assert_allclose(loss.item(), ref, **_tol(dtype))
+    np.testing.assert_allclose(loss.item(), ref, **tol(dtype))
 
 
 def test_batch_hard_anchor_without_positive_uses_zero_like_the_post():
     labels = torch.tensor([0, 0, 1, 2])  # anchors 2 and 3 have no positive
     e = torch.tensor([[0.0], [1.0], [0.5], [3.0]])
-    ref = _batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, True)  # squared by default
+    ref = batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, True)  # squared by default
     assert batch_hard_triplet_loss(labels, e, 1.0).item() == pytest.approx(ref)
 
 
 @pytest.mark.parametrize("squared", [False, True])
 def test_batch_all_gradient_matches_dense_post_version(squared):
-    labels, e = _batch(12, 5, n_classes=3)
+    labels, e = make_batch(12, 5, n_classes=3)
     e1, e2 = e.clone().requires_grad_(), e.clone().requires_grad_()
     loss, frac = batch_all_triplet_loss(labels, e1, 0.7, squared=squared)
-    ref_loss, ref_frac = _batch_all_dense_post(labels, e2, 0.7, squared)
+    ref_loss, ref_frac = batch_all_dense_post(labels, e2, 0.7, squared)
     (loss * 1.5).backward()
     (ref_loss * 1.5).backward()
     torch.testing.assert_close(loss, ref_loss)
@@ -143,7 +73,7 @@ def test_batch_all_unbalanced_classes():
     # one big class: many positive slots per anchor; singletons have none
     labels = torch.tensor([0] * 9 + [1, 2, 3, 3])
     e = torch.randn(13, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    ref = _batch_all_bruteforce(labels.tolist(), e.numpy(), 1.0, True)
+    ref = batch_all_bruteforce(labels.tolist(), e.numpy(), 1.0, True)
     got = batch_all_triplet_loss(labels, e, 1.0)  # squared by default
     np.testing.assert_allclose([got[0].item(), got[1].item()], ref, rtol=1e-10)
 
@@ -151,7 +81,7 @@ def test_batch_all_unbalanced_classes():
 @pytest.mark.parametrize("fn", ["all", "hard"])
 @pytest.mark.parametrize("squared", [False, True])
 def test_batch_losses_gradcheck(fn, squared):
-    labels, e = _batch(8, 3, n_classes=3, seed=5)
+    labels, e = make_batch(8, 3, n_classes=3, seed=5)
     e.requires_grad_()
     if fn == "all":
         f = lambda x: batch_all_triplet_loss(labels, x, 0.5, squared=squared)[0]  # noqa: E731
@@ -195,52 +125,6 @@ def test_batch_all_b2048_d128_runs_forward_and_backward():
     loss.backward()
     assert torch.isfinite(e.grad).all() and 0 < frac.item() <= 1
 
-
-# ----------------------------------------------------------------------------- explicit triplets / pairs
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("squared", [False, True])
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_triplet_loss_matches_loop(dtype, squared, reduction):
-    g = torch.Generator().manual_seed(2)
-    a, p, n = (torch.randn(7, 3, generator=g, dtype=dtype) for _ in range(3))
-    ref = []
-    for i in range(7):
-        d_ap = np.sum((a[i].numpy() - p[i].numpy()) ** 2)
-        d_an = np.sum((a[i].numpy() - n[i].numpy()) ** 2)
-        if not squared:
-            d_ap, d_an = np.sqrt(d_ap), np.sqrt(d_an)
-        ref.append(max(d_ap - d_an + 0.8, 0.0))
-    ref = {"mean": np.mean(ref), "sum": np.sum(ref), "none": np.array(ref)}[reduction]
-    got = triplet_loss(a, p, n, 0.8, reduction=reduction, squared=squared)
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got.numpy(), ref, **_tol(dtype))
-
-
-def test_triplet_loss_hand_computed():
-    a, p, n = torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.5]])
-    assert triplet_loss(a, p, n, 0.2).item() == pytest.approx(1.0 - 0.25 + 0.2)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_contrastive_loss_matches_loop(dtype):
-    g = torch.Generator().manual_seed(4)
-    x1, x2 = torch.randn(8, 3, generator=g, dtype=dtype), torch.randn(8, 3, generator=g, dtype=dtype)
-    same = torch.tensor([True, False] * 4)
-    ref = []
-    for i in range(8):
-        d = np.sqrt(np.sum((x1[i].numpy() - x2[i].numpy()) ** 2))
-        ref.append(0.5 * d**2 if same[i] else 0.5 * max(2.0 - d, 0.0) ** 2)
-    got = contrastive_loss(x1, x2, same, 2.0, reduction="none")
-    np.testing.assert_allclose(got.numpy(), ref, **_tol(dtype))
-    assert contrastive_loss(x1, x2, same, 2.0).item() == pytest.approx(np.mean(ref), rel=1e-6)
-
-
-def test_explicit_losses_gradcheck():
-    g = torch.Generator().manual_seed(6)
-    a, p, n = (torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(3))
-    assert gradcheck(lambda a, p, n: triplet_loss(a, p, n, 1.0, squared=False), (a, p, n))
-    same = torch.tensor([True, False, True, False])
-    assert gradcheck(lambda x, y: contrastive_loss(x, y, same, 5.0), (a, p))
 
 
 # ----------------------------------------------------------------------------- properties
@@ -324,25 +208,25 @@ def test_batch_losses_reject_bad_input(fn, labels, emb, margin, err, match):
         fn(labels, emb, margin)
 
 
-def test_other_functions_reject_bad_input():
-    with pytest.raises(ValueError, match=r"embeddings must have shape \(N, D\)"):
-        pairwise_distances(torch.randn(3))
-    with pytest.raises(ValueError, match=r"labels must have shape \(N,\), got \(2, 2\)"):
-        anchor_positive_mask(torch.zeros(2, 2, dtype=torch.int64))
-    with pytest.raises(TypeError, match=r"integer tensor"):
-        valid_triplet_mask(torch.tensor([0.0, 1.0]))
-    a = torch.randn(3, 2)
-    with pytest.raises(ValueError, match=r"same shape \(N, D\)"):
-        triplet_loss(a, a, torch.randn(4, 2), 0.2)
-    with pytest.raises(ValueError, match=r"anchor must have shape \(N, D\)"):
-        triplet_loss(torch.randn(4), a, a, 0.2)
-    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\), got 'max'"):
-        triplet_loss(a, a, a, 0.2, reduction="max")
-    with pytest.raises(ValueError, match=r"margin must be a number >= 0.0, got -1.0"):
-        contrastive_loss(a, a, torch.ones(3, dtype=torch.bool), -1.0)
-    with pytest.raises(TypeError, match=r"is_same must be a bool tensor"):
-        contrastive_loss(a, a, torch.ones(3), 1.0)
-    with pytest.raises(ValueError, match=r"is_same must have shape \(3,\), got \(2,\)"):
-        contrastive_loss(a, a, torch.ones(2, dtype=torch.bool), 1.0)
+def test_batch_losses_reject_labels_on_another_device():
     with pytest.raises(ValueError, match=r"labels are on"):
         batch_all_triplet_loss(GOOD_Y.to("meta"), GOOD_E, 0.2)
+
+
+def test_batch_losses_default_to_squared_distances():
+    labels, e = make_batch(9, 4)
+    y = labels.tolist()
+    loss, frac = batch_all_triplet_loss(labels, e, 0.3)
+    np.testing.assert_allclose([loss.item(), frac.item()], batch_all_bruteforce(y, e.numpy(), 0.3, True), rtol=1e-10)
+    hard = batch_hard_triplet_loss(labels, e, 0.3)
+    assert hard.item() == pytest.approx(batch_hard_bruteforce(y, e.numpy(), 0.3, True), rel=1e-10)
+    assert hard.item() != pytest.approx(batch_hard_bruteforce(y, e.numpy(), 0.3, False), rel=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.int16, torch.int32, torch.uint8])
+def test_batch_losses_accept_any_integer_label_dtype(dtype):
+    labels, e = make_batch(12, 5)
+    for fn in (batch_all_triplet_loss, batch_hard_triplet_loss):
+        want, got = fn(labels, e, 0.2), fn(labels.to(dtype), e, np.float64(0.2))
+        want, got = (torch.stack(x) if isinstance(x, tuple) else x for x in (want, got))
+        assert torch.equal(want, got)
