@@ -145,7 +145,17 @@ class BudgetBar:
             self.bar = tqdm(total=total_steps, desc=desc, disable=not enabled, leave=False, unit="step")
 
     def update(self, steps: int, seconds: float, loss: float) -> None:
-        """Show ``steps`` steps done after ``seconds`` wall seconds, the last loss ``loss``."""
+        """Show the state of the run.
+
+        Parameters
+        ----------
+        steps : int
+            Steps done in this run.
+        seconds : float
+            Wall seconds since the start.
+        loss : float
+            The last step's loss.
+        """
         of = f"/{self.total_steps}" if self.total_steps is not None else ""
         if self.max_seconds is not None:
             self.bar.set_postfix_str(f"step {steps}{of}, loss {loss:.4f}", refresh=False)

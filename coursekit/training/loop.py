@@ -36,7 +36,7 @@ __all__ = ["History", "Run", "fit", "to_device"]
 class History:
     """What :func:`fit` saw: the loss and metrics of every step, and of every evaluation.
 
-    Attributes
+    Parameters
     ----------
     step : list of int
         Step numbers 1, 2, ... (continuing across calls that share a history).
@@ -101,7 +101,7 @@ class History:
 class Run:
     """What a trainer returns: the model, its history, what was measured, and anything else.
 
-    Attributes
+    Parameters
     ----------
     model : nn.Module
         The trained model, in eval mode.

@@ -116,9 +116,15 @@ class GlyphEpisodes:
         return out
 
     def episode_positions(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw one episode's virtual positions: support (n_way, k_shot) and query (n_way, n_query).
+        """Draw one episode's virtual positions.
 
         A virtual position ``v`` is image ``v % N`` turned by ``90° · (v // N)``.
+
+        Returns
+        -------
+        support : Tensor of shape (n_way, k_shot), int64
+        query : Tensor of shape (n_way, n_query), int64
+            Fewer ways (rows) in a within-group episode of a small group.
         """
         if self.group_samplers and torch.rand((), generator=self.generator) < self.within_group:
             pick = int(torch.randint(len(self.group_samplers), (), generator=self.generator))
