@@ -18,6 +18,7 @@ from .budget import BudgetBar, CosineByBudget, TrainingBudget
 from .cached import cached_run
 from .classifier import TensorBatches, accuracy, predict, train_classifier
 from .embedding import (
+    TripletRecipe,
     as_float_images,
     embed,
     held_out_distances,
@@ -38,7 +39,7 @@ __all__ = [
     "TensorBatches", "predict", "accuracy", "train_classifier",
     "TokenBatches", "holdout_split", "kfold_splits", "train_text_cnn",
     "as_float_images", "embed", "held_out_distances", "verification_auc", "project_2d",
-    "train_face_embedding", "load_or_train_face_embedding",
+    "TripletRecipe", "train_face_embedding", "load_or_train_face_embedding",
     "GlyphEpisodes", "autocast_dtype", "train_protonet", "omniglot_encoder",
     "train_siamese_head",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
@@ -39,13 +39,14 @@ from ..validation import (
     check_int,
     check_labels,
     check_tensor,
+    describe,
 )
 from .budget import CosineByBudget, TrainingBudget
 from .cached import cached_run
 from .loop import History, Run, fit
 
 __all__ = ["as_float_images", "embed", "held_out_distances", "verification_auc", "project_2d",
-           "train_face_embedding", "load_or_train_face_embedding"]
+           "TripletRecipe", "train_face_embedding", "load_or_train_face_embedding"]
 
 LossName = Literal["batch_all", "batch_hard"]
 _CACHE_FORMAT = 2  # bump when the network or the training recipe changes meaning
@@ -199,34 +200,12 @@ def _pk_batches(sampler: PKSampler, images: torch.Tensor, labels: torch.Tensor,
             return
 
 
-def train_face_embedding(
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    loss: LossName = "batch_hard",
-    margin: float = 0.2,
-    squared: bool = True,
-    budget: TrainingBudget = TrainingBudget(max_steps=500),  # noqa: B008 -- frozen, immutable
-    p: int = 8,
-    k: int = 4,
-    embedding_dim: int = 64,
-    width: int = 32,
-    lr: float = 1e-3,
-    augment: bool = True,
-    held_out: tuple[torch.Tensor, torch.Tensor] | None = None,
-    eval_every: int | None = None,
-    generator: torch.Generator | None = None,
-    device: torch.device | str | None = None,
-    progress: bool = True,
-) -> Run:
-    """Train a ``FaceEmbeddingNet`` with an online-mined triplet loss on P×K batches.
+@dataclass(frozen=True)
+class TripletRecipe:
+    """How a face embedding is trained: every setting that changes the trained weights.
 
     Parameters
     ----------
-    images : Tensor of shape (N, C, H, W), uint8 (0..255) or float (0..1)
-        Training faces; C decides the network's input channels.
-    labels : Tensor of shape (N,), integer
-        Identity of each image; ``p`` identities need ``k`` images or more.
     loss : {"batch_hard", "batch_all"}
         ``batch_hard_triplet_loss`` or ``batch_all_triplet_loss`` from ``coursekit.losses``.
     margin : float
@@ -243,10 +222,66 @@ def train_face_embedding(
     lr : float
     augment : bool
         Apply ``coursekit.augment.augment_faces`` to every batch.
+    eval_every : int, optional
+        Steps between held-out evaluations (default a tenth of ``max_steps``, else 50).
+
+    Examples
+    --------
+    >>> TripletRecipe(budget=TrainingBudget(max_steps=100)).margin
+    0.2
+    """
+
+    loss: LossName = "batch_hard"
+    margin: float = 0.2
+    squared: bool = True
+    budget: TrainingBudget = TrainingBudget(max_steps=500)
+    p: int = 8
+    k: int = 4
+    embedding_dim: int = 64
+    width: int = 32
+    lr: float = 1e-3
+    augment: bool = True
+    eval_every: int | None = None
+
+    def __post_init__(self) -> None:
+        check_choice(self.loss, "loss", ("batch_all", "batch_hard"))
+        object.__setattr__(self, "margin", check_float(self.margin, "margin", minimum=0.0))
+        check_bool(self.squared, "squared")
+        if not isinstance(self.budget, TrainingBudget):
+            raise TypeError(f"budget must be a TrainingBudget, got {describe(self.budget)}")
+        for name in ("p", "k", "embedding_dim", "width"):
+            object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=1))
+        object.__setattr__(self, "lr", check_float(self.lr, "lr", minimum=0.0))
+        check_bool(self.augment, "augment")
+        if self.eval_every is not None:
+            object.__setattr__(self, "eval_every", check_int(self.eval_every, "eval_every", minimum=1))
+
+
+def train_face_embedding(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    recipe: TripletRecipe = TripletRecipe(),  # noqa: B008 -- frozen, immutable
+    *,
+    held_out: tuple[torch.Tensor, torch.Tensor] | None = None,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> Run:
+    """Train a ``FaceEmbeddingNet`` with an online-mined triplet loss on P×K batches.
+
+    Parameters
+    ----------
+    images : Tensor of shape (N, C, H, W), uint8 (0..255) or float (0..1)
+        Training faces; C decides the network's input channels.
+    labels : Tensor of shape (N,), integer
+        Identity of each image; ``recipe.p`` identities need ``recipe.k`` images or more.
+    recipe : TripletRecipe
+        The loss, margin, distances, budget, batch shape, network size, learning rate,
+        augmentation and evaluation interval.
     held_out : (images, labels), optional
         People never trained on; their all-pairs verification ROC AUC is recorded before
-        training (step 0) and every ``eval_every`` steps (default a tenth of ``max_steps``,
-        else 50) as ``history.eval_metrics["held_out_auc"]``.
+        training (step 0) and every ``recipe.eval_every`` steps as
+        ``history.eval_metrics["held_out_auc"]``.
     generator : torch.Generator, optional
         Draws the initial weights, the batches and the augmentation; None uses torch's
         default generator.
@@ -263,11 +298,9 @@ def train_face_embedding(
         ``metrics["held_out_auc"]`` when ``held_out`` is given.
     """
     _check_images(images, labels)
-    loss = check_choice(loss, "loss", ("batch_all", "batch_hard"))
-    margin = check_float(margin, "margin", minimum=0.0)
-    squared = check_bool(squared, "squared")
-    if not isinstance(budget, TrainingBudget):
-        raise TypeError(f"budget must be a TrainingBudget, got {type(budget).__name__}")
+    if not isinstance(recipe, TripletRecipe):
+        raise TypeError(f"recipe must be a TripletRecipe, got {describe(recipe)}")
+    r = recipe
     if held_out is not None:
         _check_images(*held_out, name="held_out images", label_name="held_out labels")
         if held_out[0].shape[1:] != images.shape[1:]:
@@ -275,34 +308,34 @@ def train_face_embedding(
                              f"got {tuple(held_out[0].shape)}")
     gen = check_generator(generator)
     device = config.device() if device is None else check_device(device)
-    sampler = PKSampler(labels, p, k, n_batches=budget.max_steps or 1000, generator=gen)  # validates p and k
+    sampler = PKSampler(labels, r.p, r.k, n_batches=r.budget.max_steps or 1000, generator=gen)  # checks p, k
     with torch.random.fork_rng(devices=[]):  # the weights come from `gen`
         torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
-        model = FaceEmbeddingNet(embedding_dim, in_channels=images.shape[1], width=width).to(device)
-    loss_fn = batch_all_triplet_loss if loss == "batch_all" else batch_hard_triplet_loss
+        model = FaceEmbeddingNet(r.embedding_dim, in_channels=images.shape[1], width=r.width).to(device)
 
     def step(net, batch):
         x, y = batch
-        e = net(augment_faces(x, gen) if augment else x)
-        if loss == "batch_all":
-            value, frac = batch_all_triplet_loss(y, e, margin, squared=squared)
+        e = net(augment_faces(x, gen) if r.augment else x)  # (P·K, D), unit vectors
+        if r.loss == "batch_all":
+            value, frac = batch_all_triplet_loss(y, e, r.margin, squared=r.squared)
         else:
-            value = loss_fn(y, e, margin, squared=squared)
+            value = batch_hard_triplet_loss(y, e, r.margin, squared=r.squared)
             with torch.no_grad():
-                frac = batch_all_triplet_loss(y, e.detach(), margin, squared=squared)[1]
+                frac = batch_all_triplet_loss(y, e.detach(), r.margin, squared=r.squared)[1]
         return value, {"fraction_positive": frac}
 
-    batches = _pk_batches(sampler, as_float_images(images), labels.long(), endless=budget.max_steps is None)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    batches = _pk_batches(sampler, as_float_images(images), labels.long(), endless=r.budget.max_steps is None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=r.lr)
     history = History()
     eval_fn = None
     if held_out is not None:
         def eval_fn(net):
             return {"held_out_auc": verification_auc(embed(net, held_out[0], device=device), held_out[1])}
         history.record_eval(0, **eval_fn(model))
-    every = eval_every or (max(1, budget.max_steps // 10) if budget.max_steps else 50)
-    fit(model, batches, step, optimizer, budget=budget, scheduler=CosineByBudget(optimizer, lr, budget),
-        device=device, eval_fn=eval_fn, eval_every=every, progress=progress, desc=f"triplet {loss}", history=history)
+    every = r.eval_every or (max(1, r.budget.max_steps // 10) if r.budget.max_steps else 50)
+    fit(model, batches, step, optimizer, budget=r.budget, scheduler=CosineByBudget(optimizer, r.lr, r.budget),
+        device=device, eval_fn=eval_fn, eval_every=every, progress=progress, desc=f"triplet {r.loss}",
+        history=history)
     metrics = {"held_out_auc": history.eval_metrics["held_out_auc"][-1]} if held_out is not None else {}
     return Run(model.eval(), history, metrics)
 
@@ -310,19 +343,9 @@ def train_face_embedding(
 def load_or_train_face_embedding(
     images: torch.Tensor,
     labels: torch.Tensor,
+    recipe: TripletRecipe = TripletRecipe(),  # noqa: B008 -- frozen, immutable
     *,
-    loss: LossName = "batch_hard",
-    margin: float = 0.2,
-    squared: bool = True,
-    budget: TrainingBudget = TrainingBudget(max_steps=500),  # noqa: B008 -- frozen, immutable
-    p: int = 8,
-    k: int = 4,
-    embedding_dim: int = 64,
-    width: int = 32,
-    lr: float = 1e-3,
-    augment: bool = True,
     held_out: tuple[torch.Tensor, torch.Tensor] | None = None,
-    eval_every: int | None = None,
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
     retrain: bool = False,
@@ -333,13 +356,13 @@ def load_or_train_face_embedding(
 
     The cache file (``coursekit.cache``, in ``<cache_dir>/face_embedding/``) is keyed by these
     explicit values: the training images and labels, the ``held_out`` set (it decides the
-    recorded curve), ``seed``, every setting from ``loss`` to ``eval_every`` and a format
-    version, so any change retrains. ``device`` and ``progress`` are not part of the key:
-    weights trained on a GPU are reused on the CPU and vice versa.
+    recorded curve), ``seed``, every field of ``recipe`` and a format version, so any change
+    retrains. ``device`` and ``progress`` are not part of the key: weights trained on a GPU are
+    reused on the CPU and vice versa.
 
     Parameters
     ----------
-    images, labels, loss, margin, squared, budget, p, k, embedding_dim, width, lr, augment, held_out, eval_every
+    images, labels, recipe, held_out
         As in :func:`train_face_embedding`.
     seed : int
         Seeds the ``torch.Generator`` given to :func:`train_face_embedding`: a cached result
@@ -359,21 +382,19 @@ def load_or_train_face_embedding(
         ``device``; ``info["from_cache"]`` and ``info["path"]``.
     """
     _check_images(images, labels)
+    if not isinstance(recipe, TripletRecipe):
+        raise TypeError(f"recipe must be a TripletRecipe, got {describe(recipe)}")
     seed = check_int(seed, "seed", minimum=0)
-    if not isinstance(budget, TrainingBudget):
-        raise TypeError(f"budget must be a TrainingBudget, got {type(budget).__name__}")
     device = config.device() if device is None else check_device(device)
-    settings = dict(loss=loss, margin=margin, squared=squared, budget=asdict(budget), p=p, k=k,
-                    embedding_dim=embedding_dim, width=width, lr=lr, augment=augment, eval_every=eval_every)
-    params = dict(settings, seed=seed, format=_CACHE_FORMAT, images=images, labels=labels,
+    params = dict(asdict(recipe), seed=seed, format=_CACHE_FORMAT, images=images, labels=labels,
                   held_out=list(held_out) if held_out is not None else None)
 
     def train() -> Run:
-        return train_face_embedding(images, labels, held_out=held_out, generator=torch.Generator().manual_seed(seed),
-                                    device=device, progress=progress, **settings | {"budget": budget})
+        return train_face_embedding(images, labels, recipe, held_out=held_out, device=device, progress=progress,
+                                    generator=torch.Generator().manual_seed(seed))
 
     def new_model() -> FaceEmbeddingNet:
-        return FaceEmbeddingNet(embedding_dim, in_channels=images.shape[1], width=width)
+        return FaceEmbeddingNet(recipe.embedding_dim, in_channels=images.shape[1], width=recipe.width)
 
     run = cached_run("face_embedding", params, train, new_model, cache_dir=cache_dir, retrain=retrain)
     run.model.to(device)

@@ -12,8 +12,9 @@ from coursekit.models.face_embedding import FaceEmbeddingNet
 from coursekit.training import embedding as et
 from coursekit.training.loop import TrainingBudget
 
-SMALL = {"budget": TrainingBudget(max_steps=4), "p": 3, "k": 2, "embedding_dim": 8, "width": 4, "progress": False,
-         "device": "cpu"}
+SETTINGS = {"budget": TrainingBudget(max_steps=4), "p": 3, "k": 2, "embedding_dim": 8, "width": 4}
+RECIPE = et.TripletRecipe(**SETTINGS)
+SMALL = {"recipe": RECIPE, "progress": False, "device": "cpu"}
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +76,16 @@ def test_training_records_history_and_is_seeded(faces, loss):
     x, y = faces
     held = (x[24:], y[24:])
     before = torch.rand(1)
-    r1 = et.train_face_embedding(x[:24], y[:24], loss=loss, held_out=held, eval_every=2,
-                                 generator=torch.Generator().manual_seed(0), **SMALL)
+    recipe = et.TripletRecipe(**SETTINGS, loss=loss, eval_every=2)
+    r1 = et.train_face_embedding(x[:24], y[:24], recipe, held_out=held, generator=torch.Generator().manual_seed(0),
+                                 progress=False, device="cpu")
     m1, h1 = r1.model, r1.history
     assert torch.rand(1) != before  # (sanity) and the global RNG stream is not consumed:
     torch.manual_seed(123)
     expected = torch.rand(1)
     torch.manual_seed(123)
-    r2 = et.train_face_embedding(x[:24], y[:24], loss=loss, held_out=held, eval_every=2,
-                                 generator=torch.Generator().manual_seed(0), **SMALL)
+    r2 = et.train_face_embedding(x[:24], y[:24], recipe, held_out=held, generator=torch.Generator().manual_seed(0),
+                                 progress=False, device="cpu")
     m2, h2 = r2.model, r2.history
     assert torch.rand(1) == expected
     assert isinstance(m1, FaceEmbeddingNet) and not m1.training
@@ -106,8 +108,9 @@ def test_the_step_is_the_lessons_loop(faces):
     from coursekit.sampling import PKSampler
 
     x, y = faces
-    run = et.train_face_embedding(x, y, generator=torch.Generator().manual_seed(0), augment=True,
-                                  **(SMALL | {"budget": TrainingBudget(max_steps=1)}))
+    recipe = et.TripletRecipe(**(SETTINGS | {"budget": TrainingBudget(max_steps=1)}))
+    run = et.train_face_embedding(x, y, recipe, generator=torch.Generator().manual_seed(0), progress=False,
+                                  device="cpu")
     g = torch.Generator().manual_seed(0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=g)))
@@ -127,8 +130,10 @@ def test_training_improves_held_out_verification():
     f = generated_faces(16, 6, size=24, seed=5)
     x, y = f.images, f.labels
     h = et.train_face_embedding(x[y < 12], y[y < 12], held_out=(x[y >= 12], y[y >= 12]),
-                                budget=TrainingBudget(max_steps=40), p=4, k=3, embedding_dim=16, width=8, lr=3e-3,
-                                augment=False, progress=False, device="cpu", eval_every=40,
+                                recipe=et.TripletRecipe(budget=TrainingBudget(max_steps=40), p=4, k=3,
+                                                        embedding_dim=16, width=8, lr=3e-3, augment=False,
+                                                        eval_every=40),
+                                progress=False, device="cpu",
                                 generator=torch.Generator().manual_seed(0)).history
     auc = h.eval_metrics["held_out_auc"]
     assert auc[-1] > auc[0] + 0.03, auc
@@ -142,8 +147,22 @@ def test_training_improves_held_out_verification():
         ({"budget": 5}, TypeError, r"budget must be a TrainingBudget, got int"),
         ({"margin": -0.1}, ValueError, r"margin must be a number >= 0.0, got -0.1"),
         ({"squared": 1}, TypeError, r"squared must be True or False"),
+        ({"p": 0}, ValueError, r"p must be an int >= 1, got 0"),
+        ({"width": 2.5}, TypeError, r"width must be an int >= 1, got float 2.5"),
+        ({"eval_every": 0}, ValueError, r"eval_every must be an int >= 1, got 0"),
+    ],
+)
+def test_recipe_rejects_bad_settings(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        et.TripletRecipe(**(SETTINGS | kwargs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"recipe": et.TripletRecipe(**(SETTINGS | {"p": 9}))}, ValueError, r"p=9 identities"),
+        ({"recipe": {"p": 3}}, TypeError, r"recipe must be a TripletRecipe, got dict"),
         ({"generator": 0}, TypeError, r"generator must be a torch.Generator or None"),
-        ({"p": 9}, ValueError, r"p=9 identities"),
         ({"held_out": (torch.zeros(2, 1, 8, 8, dtype=torch.uint8), torch.tensor([0, 1]))}, ValueError,
          r"held_out images must have shape \(M, 1, 16, 16\), got \(2, 1, 8, 8\)"),
     ],
@@ -166,7 +185,7 @@ def test_training_rejects_bad_data(faces):
 
 
 # ----------------------------------------------------------------------------- cache
-CACHED = {k: v for k, v in SMALL.items() if k not in ("device", "progress")}
+CACHED = {"recipe": RECIPE}
 
 
 def test_load_or_train_caches_weights_and_history(faces, tmp_path, monkeypatch):
@@ -188,9 +207,11 @@ def test_load_or_train_caches_weights_and_history(faces, tmp_path, monkeypatch):
     assert r2.history.as_dict() == r1.history.as_dict()
     torch.testing.assert_close(et.embed(r1.model, x), et.embed(r2.model, x))
     # any change of seed, setting or data is a different key, hence a training run
-    for change in ({"seed": 2}, {"margin": 0.3}, {"squared": False}, {"budget": TrainingBudget(max_steps=5)}):
+    for change in ({"margin": 0.3}, {"squared": False}, {"budget": TrainingBudget(max_steps=5)}):
         with pytest.raises(AssertionError, match="trained although"):
-            et.load_or_train_face_embedding(x, y, cache_dir=tmp_path, **(CACHED | {"seed": 1} | change))
+            et.load_or_train_face_embedding(x, y, et.TripletRecipe(**(SETTINGS | change)), seed=1, cache_dir=tmp_path)
+    with pytest.raises(AssertionError, match="trained although"):
+        et.load_or_train_face_embedding(x, y, seed=2, cache_dir=tmp_path, **CACHED)
     with pytest.raises(AssertionError, match="trained although"):
         et.load_or_train_face_embedding(x[1:], y[1:], seed=1, cache_dir=tmp_path, **CACHED)
     with pytest.raises(AssertionError, match="trained although"):
@@ -217,8 +238,8 @@ def test_a_damaged_cache_is_reported_once_and_retrained(faces, tmp_path, capsys)
 def test_load_or_train_default_cache_dir_follows_config(faces, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
     x, y = faces
-    et.load_or_train_face_embedding(x, y, budget=TrainingBudget(max_steps=1), p=2, k=2, width=4, embedding_dim=4,
-                                    device="cpu", progress=False)
+    recipe = et.TripletRecipe(budget=TrainingBudget(max_steps=1), p=2, k=2, width=4, embedding_dim=4)
+    et.load_or_train_face_embedding(x, y, recipe, device="cpu", progress=False)
     assert len(list((tmp_path / "face_embedding").glob("*.safetensors"))) == 1
 
 
@@ -230,5 +251,5 @@ def test_load_or_train_rejects_bad_settings(faces, tmp_path):
         et.load_or_train_face_embedding(x, y, cache_dir=tmp_path, epochs=3)
     with pytest.raises(TypeError, match=r"seed must be an int >= 0, got float 1.0"):
         et.load_or_train_face_embedding(x, y, cache_dir=tmp_path, seed=1.0)
-    with pytest.raises(TypeError, match=r"budget must be a TrainingBudget, got int"):
-        et.load_or_train_face_embedding(x, y, cache_dir=tmp_path, budget=4)
+    with pytest.raises(TypeError, match=r"recipe must be a TripletRecipe, got dict"):
+        et.load_or_train_face_embedding(x, y, {"budget": 4}, cache_dir=tmp_path)
