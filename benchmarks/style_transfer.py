@@ -30,7 +30,7 @@ from torch import nn
 
 from coursekit.data import content_image, style_image
 from coursekit.models.vgg import VGG19_LAYERS, vgg19_features
-from coursekit.style_transfer import transfer_style
+from coursekit.style import transfer_style
 
 TUTORIAL_CONV = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"]  # conv_1 .. conv_5
 TUTORIAL_CONTENT = "conv2_2"  # conv_4

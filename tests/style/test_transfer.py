@@ -1,11 +1,11 @@
-"""Tests for coursekit.style_transfer: the optimiser of J(G), on tiny images and a tiny network."""
+"""Tests for coursekit.style.transfer: the optimiser of J(G), on tiny images and a tiny network."""
 
 import pytest
 import torch
 
 from coursekit.models.vgg import vgg19_features
-from coursekit.style import content_cost, layer_style_cost, total_variation
-from coursekit.style_transfer import (
+from coursekit.style.costs import content_cost, layer_style_cost, total_variation
+from coursekit.style.transfer import (
     TransferHistory,
     _in_range,
     resize_image,
@@ -151,6 +151,20 @@ def test_coarse_to_fine_keeps_the_contents_fine_detail(net):
 def test_resize_image_longer_side():
     assert resize_image(_img(20, 10, 0), 8).shape == (3, 8, 4)
     assert resize_image(_img(20, 10, 0)[None], 40).shape == (1, 3, 40, 20)
+    x = _img(12, 9, 3)
+    assert resize_image(x, 12) is x  # already the size: untouched
+    torch.testing.assert_close(resize_image(torch.full((3, 30, 20), 0.25), 9), torch.full((3, 9, 6), 0.25))
+
+
+def test_resize_image_bad_inputs():
+    with pytest.raises(ValueError, match=r"image must have shape \(3, H, W\) or \(N, 3, H, W\), got \(1, 8, 8\)"):
+        resize_image(torch.zeros(1, 8, 8), 4)
+    with pytest.raises(TypeError, match="image must be a floating-point tensor, got dtype torch.uint8"):
+        resize_image(torch.zeros(3, 8, 8, dtype=torch.uint8), 4)
+    with pytest.raises(TypeError, match="image must be a torch.Tensor of shape"):
+        resize_image([0.0], 4)
+    with pytest.raises(ValueError, match="size must be an int >= 1, got 0"):
+        resize_image(torch.zeros(3, 8, 8), 0)
 
 
 def test_shuffle_patches_is_a_tile_permutation():
@@ -161,8 +175,24 @@ def test_shuffle_patches_is_a_tile_permutation():
                              for i in range(0, 4, 2) for j in range(0, 6, 2))
     assert tiles(x) == tiles(y)  # the same tiles, each intact, elsewhere
     assert shuffle_patches(x, 3).shape == (2, 3, 6)  # the remainder is cropped
-    with pytest.raises(ValueError, match=r"patch must be an int in \[1, min\(H, W\)\] = \[1, 4\], got 5"):
+    with pytest.raises(ValueError, match=r"patch must be an int in \[1, 4\], got 5"):
         shuffle_patches(x, 5)
+    with pytest.raises(TypeError, match=r"patch must be an int in \[1, 4\], got float 2.0"):
+        shuffle_patches(x, 2.0)
+    with pytest.raises(ValueError, match=r"image must have shape \(C, H, W\), got \(1, 2, 4, 6\)"):
+        shuffle_patches(x[None], 2)
+    with pytest.raises(TypeError, match=r"image must be a torch.Tensor of shape \(C, H, W\), got list"):
+        shuffle_patches([[0.0]], 1)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int 0"):
+        shuffle_patches(x, 2, generator=0)
+
+
+def test_shuffle_patches_generator_makes_it_reproducible():
+    x = torch.arange(3 * 8 * 8, dtype=torch.float32).reshape(3, 8, 8)
+    a = shuffle_patches(x, 2, generator=torch.Generator().manual_seed(5))
+    b = shuffle_patches(x, 2, generator=torch.Generator().manual_seed(5))
+    c = shuffle_patches(x, 2, generator=torch.Generator().manual_seed(6))
+    assert torch.equal(a, b) and not torch.equal(a, c)
 
 
 def test_bad_inputs(net):
@@ -170,7 +200,7 @@ def test_bad_inputs(net):
         transfer_style(_img(16, 16, 0)[None], _img(16, 16, 0))
     with pytest.raises(ValueError, match=r"style values must be in \[0, 1\], got \[0, 2\]"):
         transfer_style(_img(16, 16, 0), 2 * torch.ones(3, 16, 16) - torch.eye(16).expand(3, 16, 16) * 2)
-    with pytest.raises(ValueError, match="content contains NaN"):
+    with pytest.raises(ValueError, match="content must contain only finite values"):
         transfer_style(torch.full((3, 16, 16), float("nan")), _img(16, 16, 0))
     with pytest.raises(ValueError, match=r"init must be one of \('content', 'content\+noise', 'random'\)"):
         _run(net, init="zeros")
@@ -180,8 +210,24 @@ def test_bad_inputs(net):
         _run(net, schedule=[(8, 3)])
     with pytest.raises(ValueError, match=r"extractor does not return layer\(s\) \['relu4_2'\]"):
         _run(net, content_layer="relu4_2")
-    with pytest.raises(ValueError, match="beta must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"beta must be a number >= 0.0, got -1.0"):
         _run(net, beta=-1)
+    with pytest.raises(ValueError, match=r"noise must be a number in \[0.0, 1.0\], got 2.0"):
+        _run(net, noise=2.0)
+    with pytest.raises(TypeError, match="init must be one of .*, got int 3"):
+        _run(net, init=3)
+    with pytest.raises(ValueError, match=r"init must have shape \(3, H, W\), got \(1, 16, 16\)"):
+        _run(net, init=torch.zeros(1, 16, 16))
+    with pytest.raises(ValueError, match=r"style_layers\['relu1_1'\] must be a number >= 0.0, got -1.0"):
+        _run(net, style_layers={"relu1_1": -1.0})
+    with pytest.raises(TypeError, match="style_layers must be a dict layer name -> weight, got list"):
+        _run(net, style_layers=["relu1_1"])
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int 0"):
+        _run(net, generator=0)
+    with pytest.raises(TypeError, match="progress must be True or False, got int 1"):
+        _run(net, progress=1)
+    with pytest.raises(ValueError, match="snapshot_every must be an int >= 0, got -1"):
+        _run(net, snapshot_every=-1)
     with pytest.raises(TypeError, match="extractor must be a FeatureExtractor, got Linear"):
         _run(torch.nn.Linear(2, 2))
 

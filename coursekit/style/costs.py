@@ -2,8 +2,8 @@
 
 ``J(G) = α J_content(C, G) + β J_style(S, G)``: the content cost compares one layer's
 activations of the content image C and the generated image G; the style cost compares the
-Gram matrices (channel correlations) of S and G at several layers. The optimiser that
-minimises J over the pixels of G lives in ``coursekit.style_transfer``.
+Gram matrices (uncentred correlations between channels) of S and G at several layers. The
+optimiser that minimises J over the pixels of G lives in ``coursekit.style.transfer``.
 
 Activations are tensors of shape (C, H, W) for one image or (N, C, H, W) for a batch
 (the lecture's n_C, n_H, n_W). Every function keeps the input's device and dtype.
@@ -15,28 +15,29 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from ..validation import check_float, check_tensor
+
 __all__ = [
     "content_cost",
     "gram_matrix",
     "layer_style_cost",
+    "gram_style_cost",
     "style_cost",
     "total_variation",
     "total_cost",
 ]
 
 
+# ---- input checks (the rules of coursekit.validation) -------------------------------------------
+
+_ACTIVATIONS = "(C, H, W) or (N, C, H, W)"
+
+
 def _check_activations(a: object, name: str) -> torch.Tensor:
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(a).__name__}")
-    if a.dim() not in (3, 4):
-        raise ValueError(
-            f"{name} must have shape (C, H, W) or (N, C, H, W), got {tuple(a.shape)} (rank {a.dim()})"
-        )
-    if not a.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {a.dtype}")
+    check_tensor(a, name, ndim=(3, 4), shape=_ACTIVATIONS, floating=True)
     if a.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(a.shape)}")
-    return a
+    return check_tensor(a, name, finite=True)
 
 
 def _check_same_shape(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> None:
@@ -46,6 +47,15 @@ def _check_same_shape(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> Non
         )
 
 
+def _check_gram(g: object, name: str) -> torch.Tensor:
+    check_tensor(g, name, ndim=(2, 3), shape="(C, C) or (N, C, C)", floating=True)
+    if g.shape[-1] != g.shape[-2] or g.numel() == 0:
+        raise ValueError(f"{name} must have shape (C, C) or (N, C, C) with C >= 1, got {tuple(g.shape)}")
+    return check_tensor(g, name, finite=True)
+
+
+# ---- content ----------------------------------------------------------------------------------
+
 def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
     """Content cost: half the squared distance between two activations of one layer.
 
@@ -53,8 +63,10 @@ def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    a_C, a_G : Tensor of shape (C, H, W) or (N, C, H, W)
-        Activations of the content image and of the generated image (same shape).
+    a_C : Tensor of shape (n_C, n_H, n_W) or (N, n_C, n_H, n_W)
+        Activations of the content image at layer l.
+    a_G : Tensor of the same shape as ``a_C``
+        Activations of the generated image at layer l.
 
     Returns
     -------
@@ -76,19 +88,26 @@ def _content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
     return 0.5 * (a_C - a_G).pow(2).sum()
 
 
+# ---- style --------------------------------------------------------------------------------------
+
 def gram_matrix(A: torch.Tensor) -> torch.Tensor:
-    """Gram matrix of one layer's activations: the (unnormalised) channel correlations.
+    """Gram matrix of one layer's activations: the uncentred correlations between channels.
 
     ``G_kk' = Σ_ij a_ijk a_ijk'``: unroll the activations to a matrix of shape (n_C, n_H n_W)
-    and multiply it by its transpose.
+    and multiply it by its transpose. It is an *uncentred* correlation: the channels' means are
+    not subtracted and nothing is divided by their norms, so ``G_kk`` is how strongly channel k
+    fires overall and ``G_kk'`` how strongly k and k' fire at the same places.
+    ``G / (n_H n_W)`` is the same statistic independent of the image size.
 
     Parameters
     ----------
-    A : Tensor of shape (C, H, W) or (N, C, H, W)
+    A : Tensor of shape (n_C, n_H, n_W) or (N, n_C, n_H, n_W)
+        One layer's activations.
 
     Returns
     -------
-    Tensor of shape (C, C) or (N, C, C)
+    Tensor of shape (n_C, n_C) or (N, n_C, n_C)
+        Symmetric, positive semi-definite.
 
     Examples
     --------
@@ -101,7 +120,7 @@ def gram_matrix(A: torch.Tensor) -> torch.Tensor:
 
 
 def _gram_matrix(A: torch.Tensor) -> torch.Tensor:
-    flat = A.flatten(-2)  # (..., C, H*W): channels stay rows
+    flat = A.flatten(-2)  # (..., n_C, n_H*n_W): channels stay rows
     return flat @ flat.transpose(-1, -2)
 
 
@@ -112,13 +131,15 @@ def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
 
     When S and G have different spatial sizes (a style image of another aspect ratio), each
     Gram matrix is divided by its own ``n_H n_W`` first, i.e. the cost is
-    ``1 / (4 n_C²) Σ (G(S)/(n_H^S n_W^S) − G(G)/(n_H^G n_W^G))²``, which is the formula above
-    when the sizes are equal.
+    ``1 / (2 n_C)² Σ (G(S)/(n_H^S n_W^S) − G(G)/(n_H^G n_W^G))²`` (``gram_style_cost``),
+    which is the formula above when the sizes are equal.
 
     Parameters
     ----------
-    a_S, a_G : Tensor of shape (C, H, W) or (N, C, H, W)
-        Activations of the style and of the generated image: same rank, batch and channels.
+    a_S : Tensor of shape (n_C, n_H, n_W) or (N, n_C, n_H, n_W)
+        Activations of the style image at layer l.
+    a_G : Tensor of shape (n_C, n_H', n_W') or (N, n_C, n_H', n_W')
+        Activations of the generated image: same rank, batch and channels as ``a_S``.
 
     Returns
     -------
@@ -137,14 +158,51 @@ def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
             "a_S and a_G must have the same rank, batch size and number of channels, got "
             f"{tuple(a_S.shape)} and {tuple(a_G.shape)}"
         )
-    return _layer_style_cost(_gram_matrix(a_S), a_S.shape[-2] * a_S.shape[-1], a_G)
+    return _layer_style_cost(a_S, a_G)
 
 
-def _layer_style_cost(gram_S: torch.Tensor, n_hw_S: int, a_G: torch.Tensor) -> torch.Tensor:
-    # gram_S may be precomputed once (the optimiser does); only G's Gram changes per step
-    n_C, n_hw_G = a_G.shape[-3], a_G.shape[-2] * a_G.shape[-1]
-    diff = gram_S / n_hw_S - _gram_matrix(a_G) / n_hw_G
-    return diff.pow(2).sum() / (4.0 * n_C**2)
+def _layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
+    n_C, n_H, n_W = a_G.shape[-3:]
+    if a_S.shape == a_G.shape:  # the lecture's formula
+        return (_gram_matrix(a_S) - _gram_matrix(a_G)).pow(2).sum() / (2 * n_H * n_W * n_C) ** 2
+    # sizes differ: each Gram divided by its own n_H n_W (the same number when sizes are equal)
+    hw_S = a_S.shape[-2] * a_S.shape[-1]
+    return _gram_style_cost(_gram_matrix(a_S) / hw_S, _gram_matrix(a_G) / (n_H * n_W))
+
+
+def gram_style_cost(gram_S: torch.Tensor, gram_G: torch.Tensor) -> torch.Tensor:
+    """Layer style cost from size-normalised Gram matrices ``Ĝ = G / (n_H n_W)``.
+
+    ``J_style[l](S, G) = 1 / (2 n_C)² Σ_k Σ_k' (Ĝ(S)_kk' − Ĝ(G)_kk')²``, which equals
+    ``layer_style_cost(a_S, a_G)`` for ``Ĝ(S) = gram_matrix(a_S) / (n_H n_W)`` (and the same
+    for G). The optimiser uses it to compute the style's Gram matrix once, not at every step.
+
+    Parameters
+    ----------
+    gram_S : Tensor of shape (n_C, n_C) or (N, n_C, n_C)
+        The style image's Gram matrix divided by its layer's ``n_H n_W``.
+    gram_G : Tensor of the same shape as ``gram_S``
+        The generated image's Gram matrix divided by its layer's ``n_H n_W``.
+
+    Returns
+    -------
+    Tensor of shape ()
+        The cost (summed over the batch when there is one).
+
+    Examples
+    --------
+    >>> gram_style_cost(torch.zeros(1, 1), torch.ones(1, 1)).item()
+    0.25
+    """
+    _check_gram(gram_S, "gram_S")
+    _check_gram(gram_G, "gram_G")
+    _check_same_shape(gram_S, gram_G, "gram_S", "gram_G")
+    return _gram_style_cost(gram_S, gram_G)
+
+
+def _gram_style_cost(gram_S: torch.Tensor, gram_G: torch.Tensor) -> torch.Tensor:
+    n_C = gram_G.shape[-1]
+    return (gram_S - gram_G).pow(2).sum() / (2 * n_C) ** 2
 
 
 def style_cost(
@@ -158,8 +216,10 @@ def style_cost(
 
     Parameters
     ----------
-    style_activations, generated_activations : dict name -> Tensor, or list of Tensors
-        Each layer's activations (C, H, W) or (N, C, H, W) for the style and generated image.
+    style_activations : dict name -> Tensor, or list of Tensors
+        Each layer's activations of the style image, shape (n_C, n_H, n_W) or (N, n_C, n_H, n_W).
+    generated_activations : dict name -> Tensor, or list of Tensors
+        The same layers' activations of the generated image (same rank, batch and channels).
     layer_weights : dict name -> float, or list of floats
         λ_l. With dicts, its keys choose the layers (each must be in both activation dicts);
         with lists, all three lists have one entry per layer.
@@ -173,8 +233,8 @@ def style_cost(
     >>> style_cost({"c1": torch.zeros(1, 1, 1)}, {"c1": torch.ones(1, 1, 1)}, {"c1": 2.0}).item()
     0.5
     """
-    pairs = _pair_layers(style_activations, generated_activations, layer_weights)
-    return _style_cost(pairs)
+    layers = _pair_layers(style_activations, generated_activations, layer_weights)
+    return sum(w * _layer_style_cost(a_S, a_G) for a_S, a_G, w in layers)
 
 
 def _pair_layers(style_acts, gen_acts, weights) -> list[tuple[torch.Tensor, torch.Tensor, float]]:
@@ -190,8 +250,7 @@ def _pair_layers(style_acts, gen_acts, weights) -> list[tuple[torch.Tensor, torc
                 raise ValueError(
                     f"{arg} has no layer {missing} named in layer_weights; it has {list(acts)}"
                 )
-        names = list(weights)
-        triples = [(style_acts[k], gen_acts[k], weights[k], k) for k in names]
+        triples = [(style_acts[k], gen_acts[k], weights[k], k) for k in weights]
     elif isinstance(weights, Sequence) and not isinstance(weights, str):
         for arg, acts in (("style_activations", style_acts), ("generated_activations", gen_acts)):
             if isinstance(acts, Mapping) or not isinstance(acts, Sequence):
@@ -210,8 +269,7 @@ def _pair_layers(style_acts, gen_acts, weights) -> list[tuple[torch.Tensor, torc
         raise ValueError("layer_weights must name at least one layer, got none")
     out = []
     for a_S, a_G, w, name in triples:
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not torch.isfinite(torch.tensor(float(w))):
-            raise TypeError(f"layer weight for {name!r} must be a finite number, got {w!r}")
+        w = check_float(w, f"layer weight for {name!r}", minimum=0.0)
         _check_activations(a_S, f"style_activations[{name!r}]")
         _check_activations(a_G, f"generated_activations[{name!r}]")
         if a_S.shape[:-2] != a_G.shape[:-2]:
@@ -219,16 +277,11 @@ def _pair_layers(style_acts, gen_acts, weights) -> list[tuple[torch.Tensor, torc
                 f"layer {name!r}: style and generated activations must have the same rank, batch "
                 f"and channels, got {tuple(a_S.shape)} and {tuple(a_G.shape)}"
             )
-        out.append((a_S, a_G, float(w)))
+        out.append((a_S, a_G, w))
     return out
 
 
-def _style_cost(pairs: list[tuple[torch.Tensor, torch.Tensor, float]]) -> torch.Tensor:
-    total = 0.0
-    for a_S, a_G, w in pairs:
-        total = total + w * _layer_style_cost(_gram_matrix(a_S), a_S.shape[-2] * a_S.shape[-1], a_G)
-    return total
-
+# ---- smoothness and the total ---------------------------------------------------------------------
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
     """Total variation (squared, anisotropic): how much neighbouring pixels differ.
@@ -243,6 +296,7 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     Tensor of shape ()
+        Summed over channels (and the batch when there is one).
 
     Examples
     --------
@@ -254,8 +308,8 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
 
 
 def _total_variation(image: torch.Tensor) -> torch.Tensor:
-    dh = image[..., 1:, :] - image[..., :-1, :]
-    dw = image[..., :, 1:] - image[..., :, :-1]
+    dh = image[..., 1:, :] - image[..., :-1, :]  # vertical neighbours
+    dw = image[..., :, 1:] - image[..., :, :-1]  # horizontal neighbours
     return dh.pow(2).sum() + dw.pow(2).sum()
 
 
@@ -271,13 +325,16 @@ def total_cost(
 
     Parameters
     ----------
-    J_content, J_style : Tensor of shape () or float
-    alpha, beta : float, >= 0
+    J_content : Tensor of shape () or float
+        The content cost.
+    J_style : Tensor of shape () or float
+        The style cost.
+    alpha, beta : float, finite and >= 0
         Weights of the content and the style cost.
 
     Returns
     -------
-    Tensor of shape () (a float when both costs are floats)
+    Tensor of shape () (a float when both costs are numbers)
 
     Examples
     --------
@@ -285,18 +342,11 @@ def total_cost(
     90.0
     """
     for name, value in (("J_content", J_content), ("J_style", J_style)):
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, torch.Tensor):  # kept as a tensor: its gradient flows through J
             if value.numel() != 1:
                 raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a scalar tensor or a number, got {type(value).__name__}")
-    for name, value in (("alpha", alpha), ("beta", beta)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if not value >= 0 or value == float("inf"):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return _total_cost(J_content, J_style, alpha, beta)
-
-
-def _total_cost(J_content, J_style, alpha: float, beta: float):
+        else:
+            check_float(value, name)
+    alpha = check_float(alpha, "alpha", minimum=0.0)
+    beta = check_float(beta, "beta", minimum=0.0)
     return alpha * J_content + beta * J_style

@@ -1,4 +1,4 @@
-"""Tests for coursekit.style: the costs of neural style transfer."""
+"""Tests for coursekit.style.costs: the costs of neural style transfer."""
 
 import math
 
@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from coursekit.style import (
+from coursekit.style.costs import (
     content_cost,
     gram_matrix,
+    gram_style_cost,
     layer_style_cost,
     style_cost,
     total_cost,
@@ -88,12 +89,14 @@ def test_content_cost_bad_inputs():
         content_cost(torch.zeros(1, 2, 2), torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match=r"a_C must have shape \(C, H, W\) or \(N, C, H, W\), got \(4, 4\)"):
         content_cost(torch.zeros(4, 4), torch.zeros(4, 4))
-    with pytest.raises(TypeError, match="a_G must be a torch.Tensor, got list"):
+    with pytest.raises(TypeError, match=r"a_G must be a torch.Tensor of shape \(C, H, W\) or \(N, C, H, W\), got list"):
         content_cost(torch.zeros(1, 2, 2), [[0.0]])
     with pytest.raises(TypeError, match="floating-point tensor, got dtype torch.int64"):
         content_cost(torch.zeros(1, 2, 2, dtype=torch.long), torch.zeros(1, 2, 2))
     with pytest.raises(ValueError, match="must not be empty"):
         content_cost(torch.zeros(0, 2, 2), torch.zeros(0, 2, 2))
+    with pytest.raises(ValueError, match="a_G must contain only finite values, got 1 NaN or infinite entries"):
+        content_cost(torch.zeros(1, 2, 2), torch.tensor([[[0.0, float("nan")], [0.0, 0.0]]]))
 
 
 # ---- Gram matrix ------------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def test_gram_matrix_dtype_device_follow_input_and_gradcheck():
 def test_gram_matrix_bad_inputs():
     with pytest.raises(ValueError, match=r"A must have shape \(C, H, W\) or \(N, C, H, W\), got \(2, 3, 4, 5, 6\)"):
         gram_matrix(torch.zeros(2, 3, 4, 5, 6))
-    with pytest.raises(TypeError, match="A must be a torch.Tensor, got ndarray"):
+    with pytest.raises(TypeError, match=r"A must be a torch.Tensor of shape .*, got ndarray\(dtype=float64, shape=\(2, 2, 2\)\)"):
         import numpy as np
 
         gram_matrix(np.zeros((2, 2, 2)))
@@ -168,6 +171,28 @@ def test_layer_style_cost_bad_inputs():
         layer_style_cost(torch.zeros(1, 3, 2, 2), torch.zeros(3, 2, 2))
 
 
+def test_gram_style_cost_equals_layer_style_cost_on_normalised_grams():
+    # the optimiser's path (the style's Gram computed once) is tested equal to the lecture's formula
+    for shape_S, shape_G in [((3, 4, 2), (3, 4, 2)), ((2, 3, 5, 4), (2, 3, 5, 4)), ((3, 6, 2), (3, 4, 4))]:
+        a_S, a_G = _rand(*shape_S, seed=20), _rand(*shape_G, seed=21)
+        gram_S = gram_matrix(a_S) / (a_S.shape[-2] * a_S.shape[-1])
+        gram_G = gram_matrix(a_G) / (a_G.shape[-2] * a_G.shape[-1])
+        torch.testing.assert_close(gram_style_cost(gram_S, gram_G), layer_style_cost(a_S, a_G), rtol=1e-5, atol=0)
+    # n_C = 1: (1 - 0)^2 / (2 * 1)^2
+    assert gram_style_cost(torch.ones(1, 1), torch.zeros(1, 1)).item() == 0.25
+
+
+def test_gram_style_cost_bad_inputs():
+    with pytest.raises(ValueError, match=r"gram_S must have shape \(C, C\) or \(N, C, C\) with C >= 1, got \(2, 3\)"):
+        gram_style_cost(torch.zeros(2, 3), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"gram_S and gram_G must have the same shape, got \(2, 2\) and \(3, 3\)"):
+        gram_style_cost(torch.zeros(2, 2), torch.zeros(3, 3))
+    with pytest.raises(TypeError, match=r"gram_G must be a torch.Tensor of shape \(C, C\) or \(N, C, C\), got list"):
+        gram_style_cost(torch.zeros(2, 2), [[0.0]])
+    with pytest.raises(TypeError, match="gram_S must be a floating-point tensor, got dtype torch.int64"):
+        gram_style_cost(torch.zeros(2, 2, dtype=torch.long), torch.zeros(2, 2))
+
+
 # ---- style cost over layers -------------------------------------------------------------------
 
 def test_style_cost_weighted_sum_dict_and_list():
@@ -190,8 +215,15 @@ def test_style_cost_bad_inputs():
         style_cost([S["a"]], S, {"a": 1.0})
     with pytest.raises(ValueError, match="at least one layer"):
         style_cost({}, {}, {})
-    with pytest.raises(TypeError, match="layer weight for 'a' must be a finite number, got nan"):
+    with pytest.raises(ValueError, match="layer weight for 'a' must be a finite number, got nan"):
         style_cost(S, S, {"a": math.nan})
+    with pytest.raises(ValueError, match="layer weight for 'a' must be a number >= 0.0, got -1.0"):
+        style_cost(S, S, {"a": -1.0})
+    with pytest.raises(TypeError, match="layer weight for 'a' must be a real number >= 0.0, got str '1'"):
+        style_cost(S, S, {"a": "1"})
+    assert style_cost(S, S, {"a": torch.tensor(2.0)}).item() == 0.0  # a 0-d tensor is a number
+    with pytest.raises(TypeError, match="layer_weights must be a dict or a list, got int"):
+        style_cost(S, S, 1)
     with pytest.raises(ValueError, match=r"layer 'a': .* got \(2, 2, 2\) and \(3, 2, 2\)"):
         style_cost(S, {"a": torch.zeros(3, 2, 2)}, {"a": 1.0})
 
@@ -222,9 +254,13 @@ def test_total_cost_formula_defaults_and_tensors():
 def test_total_cost_bad_inputs():
     with pytest.raises(ValueError, match=r"J_content must be a scalar, got a tensor of shape \(2,\)"):
         total_cost(torch.zeros(2), 1.0)
-    with pytest.raises(TypeError, match="J_style must be a scalar tensor or a number, got str"):
+    with pytest.raises(TypeError, match="J_style must be a real number, got str '2'"):
         total_cost(1.0, "2")
-    with pytest.raises(ValueError, match="alpha must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"alpha must be a number >= 0.0, got -1.0"):
         total_cost(1.0, 1.0, alpha=-1)
-    with pytest.raises(TypeError, match="beta must be a number, got NoneType"):
+    with pytest.raises(TypeError, match="beta must be a real number >= 0.0, got NoneType"):
         total_cost(1.0, 1.0, beta=None)
+    with pytest.raises(ValueError, match="beta must be a finite number, got nan"):
+        total_cost(1.0, 1.0, beta=math.nan)
+    with pytest.raises(TypeError, match="alpha must be a real number >= 0.0, got bool True"):
+        total_cost(1.0, 1.0, alpha=True)

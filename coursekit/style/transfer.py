@@ -6,7 +6,7 @@ inits, the content's fine detail the small image could not hold) as the start of
 larger stage (cheap early steps fix the large-scale layout; Gatys et al. 2017). J only ever
 sees pixels in [0, 1]; every evaluation of J is counted, snapshots are kept every
 ``snapshot_every`` evaluations, and a tqdm bar shows progress. The costs are those of
-``coursekit.style``.
+``coursekit.style.costs``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .models.vgg import FeatureExtractor, vgg19_features
-from .style import _content_cost, _gram_matrix, _layer_style_cost, _total_variation
+from ..models.vgg import FeatureExtractor, vgg19_features
+from ..validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_generator,
+    check_int,
+    check_tensor,
+)
+from .costs import content_cost, gram_matrix, gram_style_cost, total_variation
 
 __all__ = ["GATYS_STYLE_LAYERS", "TransferHistory", "transfer_style", "resize_image", "shuffle_patches"]
 
@@ -33,10 +41,22 @@ _OPTIMIZERS = ("lbfgs", "adam", "gd")
 class TransferHistory:
     """What happened during ``transfer_style``, one entry per evaluation of J.
 
-    ``evaluation`` counts every forward+backward pass (L-BFGS line-search calls included);
-    ``content``/``style``/``tv`` are the unweighted costs and ``total`` the weighted sum that was
-    minimised; ``size`` is the stage's longer image side. ``snapshots`` holds
-    (evaluation, image (3, H, W)) pairs. ``weights_source`` says which network was used.
+    Attributes
+    ----------
+    evaluation : list of int
+        1, 2, ...: every forward + backward pass is counted (L-BFGS line-search calls included).
+    total : list of float
+        The weighted sum J that was minimised.
+    content, style, tv : list of float
+        The unweighted costs J_content / (n_H n_W n_C), J_style and TV(G) / |G|.
+    size : list of int
+        The stage's longer image side at each evaluation.
+    seconds : list of float
+        Wall-clock seconds since the start of ``transfer_style``.
+    snapshots : list of (int, Tensor of shape (3, H, W))
+        (evaluation, image) pairs: every ``snapshot_every`` evaluations and at the end of each stage.
+    weights_source : str
+        Which network computed the activations, in words.
     """
 
     evaluation: list[int] = field(default_factory=list)
@@ -54,7 +74,28 @@ class TransferHistory:
 
 
 def resize_image(image: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize (N, 3, H, W) or (3, H, W) so that its longer side is ``size`` (antialiased)."""
+    """Resize an image so that its longer side is ``size`` pixels (bilinear, antialiased).
+
+    Parameters
+    ----------
+    image : Tensor of shape (3, H, W) or (N, 3, H, W), floating point
+    size : int >= 1
+        The longer side of the result; the aspect ratio is kept.
+
+    Returns
+    -------
+    Tensor of shape (3, H', W') or (N, 3, H', W')
+        ``max(H', W') == size`` (the input itself when it already has that size).
+
+    Examples
+    --------
+    >>> resize_image(torch.zeros(3, 20, 10), 8).shape
+    torch.Size([3, 8, 4])
+    """
+    check_tensor(image, "image", ndim=(3, 4), shape="(3, H, W) or (N, 3, H, W)", floating=True)
+    if image.shape[-3] != 3 or image.numel() == 0:
+        raise ValueError(f"image must have shape (3, H, W) or (N, 3, H, W), got {tuple(image.shape)}")
+    size = check_int(size, "size", minimum=1)
     h, w = image.shape[-2:]
     scale = size / max(h, w)
     shape = (max(1, round(h * scale)), max(1, round(w * scale)))
@@ -66,15 +107,32 @@ def resize_image(image: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def shuffle_patches(image: torch.Tensor, patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Cut (C, H, W) into ``patch`` × ``patch`` tiles and put them back in random order.
+    """Cut an image into ``patch`` × ``patch`` tiles and put them back in random order.
 
     The layout is destroyed while local textures and colours stay: the Gram matrices of deep
     enough layers barely change, which is why they describe style and not content.
+
+    Parameters
+    ----------
+    image : Tensor of shape (C, H, W)
+    patch : int in [1, min(H, W)]
+        The tile side. Rows and columns that do not fill a whole tile are dropped.
+    generator : torch.Generator, optional
+        Seeds the permutation (None: torch's default generator).
+
+    Returns
+    -------
+    Tensor of shape (C, (H // patch) · patch, (W // patch) · patch)
+        The same tiles in another order.
+
+    Examples
+    --------
+    >>> shuffle_patches(torch.rand(3, 9, 8), 4, generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([3, 8, 8])
     """
-    if not isinstance(image, torch.Tensor) or image.dim() != 3:
-        raise ValueError(f"image must be a Tensor of shape (C, H, W), got {getattr(image, 'shape', image)!r}")
-    if not isinstance(patch, int) or patch < 1 or image.shape[1] < patch or image.shape[2] < patch:
-        raise ValueError(f"patch must be an int in [1, min(H, W)] = [1, {min(image.shape[1:])}], got {patch!r}")
+    check_tensor(image, "image", ndim=3, shape="(C, H, W)")
+    patch = check_int(patch, "patch", minimum=1, maximum=min(image.shape[1:]))
+    check_generator(generator)
     c, h, w = image.shape
     rows, cols = h // patch, w // patch
     tiles = image[:, : rows * patch, : cols * patch].reshape(c, rows, patch, cols, patch)
@@ -85,16 +143,12 @@ def shuffle_patches(image: torch.Tensor, patch: int, generator: torch.Generator 
 
 
 def _check_image(x: object, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (3, H, W), got {type(x).__name__}")
-    if x.dim() != 3 or x.shape[0] != 3:
+    check_tensor(x, name, ndim=3, shape="(3, H, W)", floating=True)
+    if x.shape[0] != 3:
         raise ValueError(f"{name} must have shape (3, H, W), got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be float with values in [0, 1], got dtype {x.dtype}")
     if x.shape[1] < 8 or x.shape[2] < 8:
         raise ValueError(f"{name} must be at least 8x8 pixels, got {tuple(x.shape[1:])}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or inf")
+    check_tensor(x, name, finite=True)
     if x.min() < 0 or x.max() > 1:
         raise ValueError(f"{name} values must be in [0, 1], got [{x.min():.3g}, {x.max():.3g}]")
     return x
@@ -115,6 +169,10 @@ def _check_schedule(schedule) -> list[tuple[int, int]]:
     return out
 
 
+def _normalized_gram(a: torch.Tensor) -> torch.Tensor:
+    return gram_matrix(a) / (a.shape[-2] * a.shape[-1])  # G / (n_H n_W): independent of the size
+
+
 class _Objective:
     """J at one stage: targets computed once, then ``(total, parts)`` for a generated image."""
 
@@ -124,15 +182,16 @@ class _Objective:
         with torch.no_grad():
             self.a_C = net(content[None])[content_layer]
             acts = net(style[None])
-            self.grams = {k: (_gram_matrix(acts[k]), acts[k].shape[-2] * acts[k].shape[-1]) for k in style_weights}
+            self.grams = {k: _normalized_gram(acts[k]) for k in style_weights}  # once per stage
 
     def __call__(self, image: torch.Tensor):
         acts = self.net(image[None])
         a_G = acts[self.content_layer]
         # J_content per activation, so that α/β does not change with the image size
-        j_content = _content_cost(self.a_C, a_G) / a_G.numel()
-        j_style = sum(w * _layer_style_cost(*self.grams[k], acts[k]) for k, w in self.style_weights.items())
-        j_tv = _total_variation(image) / image.numel() if self.tv_weight else image.new_zeros(())
+        j_content = content_cost(self.a_C, a_G) / a_G.numel()
+        j_style = sum(w * gram_style_cost(self.grams[k], _normalized_gram(acts[k]))
+                      for k, w in self.style_weights.items())
+        j_tv = total_variation(image) / image.numel() if self.tv_weight else image.new_zeros(())
         total = self.alpha * j_content + self.beta * j_style + self.tv_weight * j_tv
         return total, (j_content, j_style, j_tv)
 
@@ -174,7 +233,7 @@ def transfer_style(
     """Paint ``content`` in the style of ``style`` by minimising J(G) over G's pixels.
 
     ``J(G) = α J_content(C, G) / (n_H n_W n_C) + β Σ_l λ_l J_style[l](S, G) + w_tv TV(G) / |G|``,
-    with the costs of ``coursekit.style`` (the content cost is taken per activation so that
+    with the costs of ``coursekit.style.costs`` (the content cost is taken per activation so that
     α/β means the same at every image size).
 
     Parameters
@@ -191,9 +250,11 @@ def transfer_style(
         Layers of J_style and their weights (default ``GATYS_STYLE_LAYERS``).
     alpha, beta, tv_weight : float >= 0
         Weights of the content, style and total-variation costs.
-    init : {"content", "content+noise", "random"} or Tensor (3, H, W)
+    init : {"content", "content+noise", "random"} or Tensor of shape (3, H, W) in [0, 1]
         The starting image. ``"random"`` is uniform noise (the lecture's G); ``"content+noise"``
         is ``(1 − noise) C + noise U(0, 1)``.
+    noise : float in [0, 1]
+        The share of noise for ``init="content+noise"``.
     optimizer : {"lbfgs", "adam", "gd"}
         L-BFGS with a strong-Wolfe line search (J is evaluated at clamp(G, 0, 1), the gradient
         passed straight through), or Adam / plain gradient descent projected onto [0, 1].
@@ -229,16 +290,28 @@ def transfer_style(
     _check_image(content, "content")
     _check_image(style, "style")
     stages = _check_schedule(schedule)
+    if style_layers is not None and not isinstance(style_layers, Mapping):
+        raise TypeError(f"style_layers must be a dict layer name -> weight, got {type(style_layers).__name__}")
     style_layers = dict(GATYS_STYLE_LAYERS if style_layers is None else style_layers)
     if not style_layers:
         raise ValueError("style_layers must name at least one layer, got none")
-    for name, value in (("alpha", alpha), ("beta", beta), ("tv_weight", tv_weight), ("noise", noise)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
-    if not isinstance(snapshot_every, int) or snapshot_every < 0:
-        raise ValueError(f"snapshot_every must be an int >= 0, got {snapshot_every!r}")
+    style_layers = {k: check_float(w, f"style_layers[{k!r}]", minimum=0.0) for k, w in style_layers.items()}
+    alpha, beta = check_float(alpha, "alpha", minimum=0.0), check_float(beta, "beta", minimum=0.0)
+    tv_weight = check_float(tv_weight, "tv_weight", minimum=0.0)
+    noise = check_float(noise, "noise", minimum=0.0, maximum=1.0)
+    if isinstance(init, torch.Tensor):
+        _check_image(init, "init")
+    else:
+        check_choice(init, "init", _INITS)
+    check_choice(optimizer, "optimizer", _OPTIMIZERS)
+    if lr is not None:
+        lr = check_float(lr, "lr", minimum=0.0)
+    snapshot_every = check_int(snapshot_every, "snapshot_every", minimum=0)
+    rtol = check_float(rtol, "rtol", minimum=0.0)
+    if target_cost is not None:
+        target_cost = check_float(target_cost, "target_cost")
+    check_bool(progress, "progress")
+    check_generator(generator)
     if extractor is None:
         first = ["relu3_1", "relu4_2"] if content_layer is None else [content_layer]  # see below
         needed = list(dict.fromkeys([*first, *style_layers]))
@@ -252,9 +325,9 @@ def transfer_style(
     missing = [n for n in needed if n not in extractor.layers]
     if missing:
         raise ValueError(f"extractor does not return layer(s) {missing}; it returns {list(extractor.layers)}")
-    return _transfer_style(content, style, extractor, content_layer, style_layers, float(alpha), float(beta),
-                           float(tv_weight), init, float(noise), optimizer, lr, stages, snapshot_every, rtol,
-                           target_cost, progress, generator)
+    return _transfer_style(content, style, extractor, content_layer, style_layers, alpha, beta, tv_weight,
+                           init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost, progress,
+                           generator)
 
 
 def _transfer_style(content, style, net, content_layer, style_layers, alpha, beta, tv_weight,
