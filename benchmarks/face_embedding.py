@@ -5,7 +5,7 @@ Usage::
     python benchmarks/face_embedding.py              # one run each, prints the ratio
     python benchmarks/face_embedding.py --variants   # also the port's variants (what was tried)
 
-The chips are real faces (LFW deep-funneled, cropped as ``coursekit.face_align`` documents) when
+The chips are real faces (LFW deep-funneled, cropped as ``coursekit.models.dlib.align`` documents) when
 ``$COURSEKIT_DATA`` holds LFW, else the astronaut chip with noise added. Both sides embed the same
 chips in one batch call: ``embed_chips`` (affine folded into the convs, ``torch.inference_mode``,
 torch threads = all cores) and dlib's batched ``compute_face_descriptor(list_of_chips)``.
@@ -16,6 +16,8 @@ say more than wall-clock rates (dlib runs on one thread and may get a fraction o
 ``OMP_WAIT_POLICY`` defaults to PASSIVE here (set it before running to override): with OpenMP's
 active spin-waiting, two torch threads on a busy 2-core machine ran 4-5x *slower* than one thread
 (measured: 4-5 vs 22 faces/s); passive waiting made two threads as fast as one or faster.
+
+It needs dlib (the ``align`` extra); without it, it says so once and exits with status 2.
 """
 
 from __future__ import annotations
@@ -27,18 +29,22 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when torch loads OpenMP
 
-import dlib
+import sys
+
 import numpy as np
 import torch
 
 from coursekit import config
-from coursekit.face_align import (
+from coursekit.models.dlib import (
     LFW_DEEPFUNNELED_CENTER,
     LFW_DEEPFUNNELED_CROP,
     align_faces,
     crops_to_chips,
+    embed_chips,
+    find_model_file,
+    import_dlib,
+    pretrained_face_embedder,
 )
-from coursekit.models.dlib_pretrained import embed_chips, find_model_file, pretrained_face_embedder
 
 
 def real_chips(n: int) -> tuple[np.ndarray, str]:
@@ -81,6 +87,11 @@ def main() -> None:
     parser.add_argument("--variants", action="store_true", help="also time unfused / channels_last / batch sizes")
     args = parser.parse_args()
 
+    try:
+        dlib = import_dlib("benchmarks/face_embedding.py (the port-vs-dlib comparison)")
+    except ImportError as err:
+        print(err)
+        sys.exit(2)
     threads = os.cpu_count() or 1
     torch.set_num_threads(threads)
     chips, what = real_chips(args.n)

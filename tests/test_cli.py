@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import sys
 
 import pytest
@@ -94,3 +95,32 @@ def test_fetch_requires_a_name():
     with pytest.raises(SystemExit):
         main(["data", "fetch"])
 
+
+
+def test_doctor_reports_the_alignment_extra(monkeypatch, capsys):
+    from coursekit.models.dlib.align import dlib_install_hint
+
+    rows = {name: (status, how) for name, status, how in doctor.optional_report()}
+    if importlib.util.find_spec("dlib") is not None:
+        assert rows["align (dlib)"][0] == "installed" and rows["align (dlib)"][1].startswith("dlib ")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "dlib" else real(name, *a))
+    status, how = {n: (s, h) for n, s, h in doctor.optional_report()}["align (dlib)"]
+    assert status == "missing" and how.endswith(dlib_install_hint()) and "fixed crops" in how
+    assert main(["doctor"]) == 0  # optional: not an installation failure
+    out = capsys.readouterr().out
+    assert "align (dlib) missing" in out
+
+
+def test_doctor_lines_break_between_path_parts(capsys, monkeypatch, tmp_path):
+    deep = tmp_path.joinpath(*[f"folder_{k:02d}" for k in range(12)])
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("COURSEKIT_CACHE", str(deep))
+    monkeypatch.setenv("TORCH_HOME", str(deep))
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    names = set(deep.parts)
+    for line in out.splitlines():  # a wrapped line ends at a separator: no name is cut in two
+        last = line.rstrip().rsplit(" ", 1)[-1].rsplit("/", 1)[-1]
+        assert not last.startswith("folder_") or last in names, line

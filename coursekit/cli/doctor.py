@@ -1,8 +1,9 @@
 """``python -m coursekit doctor``: what is installed, which data and pretrained weights are here.
 
 The report is built by small functions (``environment_report``, ``missing_packages``,
-``dataset_report``, ``weight_report``) that the welcome notebook calls too. Nothing is
-downloaded; exit status 1 when a package that coursekit requires is missing.
+``optional_report``, ``dataset_report``, ``weight_report``) that the welcome notebook calls too.
+Nothing is downloaded; exit status 1 when a package that coursekit requires is missing (an optional
+extra that is missing is reported with the command that installs it on this platform).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import re
 from pathlib import Path
 
 __all__ = [
-    "environment_report", "missing_packages", "dataset_report", "weight_report", "dlib_model_file",
-    "vgg_weight_files", "print_report", "add_parser",
+    "environment_report", "missing_packages", "optional_report", "dataset_report", "weight_report",
+    "dlib_model_file", "vgg_weight_files", "print_report", "add_parser",
 ]
 
 DLIB_MODELS = (
@@ -83,6 +84,49 @@ def missing_packages() -> list[str]:
         except importlib.metadata.PackageNotFoundError:
             missing.append(req)
     return missing
+
+
+def _version(*distributions: str) -> str | None:
+    for name in distributions:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def optional_report() -> list[tuple[str, str, str]]:
+    """(extra, "installed"/"missing", what it gives or how to install it) for the optional extras.
+
+    The ``align`` extra is dlib (PyPI's ``dlib-bin`` or conda-forge's ``dlib``): the face detector
+    and aligner for arbitrary photos, and the port-vs-dlib comparison. The course runs without it
+    (the notebooks use fixed crops); when it is missing, the row says how to get it on this
+    platform (:func:`coursekit.models.dlib.align.dlib_install_hint`). Found without importing.
+
+    Returns
+    -------
+    list of (str, str, str)
+        One row per extra: its name, its status, and the installed version or the install command.
+
+    Examples
+    --------
+    >>> [row[0] for row in optional_report()]
+    ['align (dlib)', 'faiss']
+    """
+    from coursekit.models.dlib.align import dlib_install_hint
+
+    rows = []
+    if importlib.util.find_spec("dlib") is not None:
+        rows.append(("align (dlib)", "installed",
+                     f"dlib {_version('dlib-bin', 'dlib') or '(version unknown)'}: face detection and alignment"))
+    else:
+        rows.append(("align (dlib)", "missing",
+                     f"optional (the notebooks use fixed crops); for face detection: {dlib_install_hint()}"))
+    if importlib.util.find_spec("faiss") is not None:
+        rows.append(("faiss", "installed", f"faiss-cpu {_version('faiss-cpu', 'faiss') or ''}".strip()))
+    else:
+        rows.append(("faiss", "missing", 'optional FaceDatabase backend: python -m pip install "faiss-cpu>=1.7"'))
+    return rows
 
 
 def dataset_report(data_home: str | os.PathLike | None = None) -> list[tuple[str, str, str, str]]:
@@ -166,19 +210,73 @@ def weight_report() -> list[tuple[str, str, str]]:
     return rows
 
 
+def _wrap(line: str, width: int = 100, indent: str = "      ") -> str:
+    """Break a long line after a path separator or a space, never inside a name.
+
+    A notebook's output area wraps long lines at any character, which cut paths mid-word.
+    """
+    pieces = re.findall(r"[^/\\ ]*[/\\ ]|[^/\\ ]+$", line)
+    lines, current = [], ""
+    for piece in pieces:
+        if current.strip() and len(current) + len(piece) > width:
+            lines.append(current.rstrip())
+            current = indent
+        current += piece
+    return "\n".join([*lines, current.rstrip()])
+
+
+def _relative(path: str, roots: list[Path]) -> str:
+    """``path`` relative to the first of ``roots`` that holds it, else as it is."""
+    for root in roots:
+        try:
+            return str(Path(path).relative_to(root))
+        except ValueError:
+            continue
+    return path
+
+
 def print_report(data_home: str | os.PathLike | None = None) -> int:
-    """Print the whole report; return 1 when a required package is missing, else 0."""
+    """Print the whole report; return 1 when a required package is missing, else 0.
+
+    Lines stay within 100 columns: data set paths are shown relative to the data and cache dirs
+    printed above them, and longer lines break after a path separator.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        A data folder to check instead of ``$COURSEKIT_DATA``.
+
+    Returns
+    -------
+    int
+        The exit status: 1 when a required package is missing, else 0.
+    """
+    from coursekit import config
+
     print("coursekit doctor\n\nEnvironment")
     for key, value in environment_report().items():
-        print(f"  {key:12s} {value}")
+        print(_wrap(f"  {key:12s} {value}", indent=" " * 15))
     missing = missing_packages()
     print("\nRequired packages: " + ("all installed" if not missing else "MISSING: " + ", ".join(missing)))
-    print("\nData sets")
+    print("\nOptional extras")
+    for name, status, how in optional_report():
+        print(_wrap(f"  {name:12s} {status:9s} {how}", indent=" " * 25))
+    try:
+        roots = [Path(data_home) if data_home is not None else config.data_dir(), config.cache_dir()]
+    except FileNotFoundError:
+        roots = [config.cache_dir()]
+    print("\nData sets (paths relative to the data dir or the cache dir above)")
     for name, part, status, path in dataset_report(data_home):
-        print(f"  {name:9s} {part:26s} {status:22s} {path}")
+        print(_wrap(f"  {name:9s} {part:26s} {status:22s} {_relative(path, roots)}".rstrip(), indent=" " * 62))
     print("\nPretrained weights")
-    for name, status, path in weight_report():
-        print(f"  {name:50s} {status:9s} {path}")
+    notes = []  # where they are, once per folder (the full paths made 170-column lines)
+    for name, status, where in weight_report():
+        print(f"  {name:50s} {status}")
+        note = f"{name.split()[0]}: " + (f"found in {Path(where).parent}" if status == "available" else where)
+        if note not in notes:
+            notes.append(note)
+    for note in notes:
+        print(_wrap(f"  {note}", indent="    "))
     if missing:
         print("\nInstall the missing packages: python -m pip install -e .")
     return 1 if missing else 0

@@ -4,8 +4,7 @@ Each module's public names are re-exported here.
 """
 
 from .c3d import C3DSmall, FrameCNN
-from .dlib_pretrained import embed_chips, find_model_file, pretrained_face_embedder
-from .dlib_resnet import DlibFaceResNet
+from .dlib import DlibFaceResNet, embed_chips, find_model_file, pretrained_face_embedder
 from .face_embedding import FaceEmbeddingNet
 from .protonet import Conv4, conv_block
 from .signal_cnn import SignalCNN

@@ -81,6 +81,18 @@ class C3DSmall(nn.Module):
         self.fc = nn.Linear(w[2], n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits of video clips.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, C, T, H, W)
+            N clips of T frames, C = ``in_channels``; T >= 2 and H, W >= 4 (two poolings).
+
+        Returns
+        -------
+        Tensor of shape (N, n_classes)
+            Logits.
+        """
         _check_clips(x, self.in_channels)
         if x.shape[2] < 2 or x.shape[3] < 4 or x.shape[4] < 4:
             raise ValueError(f"x must have T >= 2 and H, W >= 4 (two poolings), got shape {tuple(x.shape)}")
@@ -91,6 +103,17 @@ class FrameCNN(nn.Module):
     """Per-frame 2-D baseline: 3×3 conv blocks on each frame, average over space and frames, linear.
 
     ``logits = W · mean_t f(x[:, :, t]) + b``: any reordering of the frames gives the same output.
+
+    Parameters
+    ----------
+    n_classes : int
+    in_channels : int
+        1 for grayscale clips.
+    widths : 3 ints
+        Channels of the conv blocks.
+
+    Shapes: each frame (N·T, C, H, W) → (N·T, w1, H/2, W/2) → (N·T, w2, H/4, W/4) → (N·T, w3, H/4, W/4)
+    → mean over (H, W) then over T → (N, w3) → (N, n_classes).
 
     Examples
     --------
@@ -109,6 +132,18 @@ class FrameCNN(nn.Module):
         self.fc = nn.Linear(w[2], n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits of video clips, frame by frame.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, C, T, H, W)
+            N clips of T frames, C = ``in_channels``; H, W >= 4 (two poolings); any T >= 1.
+
+        Returns
+        -------
+        Tensor of shape (N, n_classes)
+            Logits.
+        """
         _check_clips(x, self.in_channels)
         if x.shape[3] < 4 or x.shape[4] < 4:
             raise ValueError(f"x must have H, W >= 4 (two poolings), got shape {tuple(x.shape)}")

@@ -70,6 +70,18 @@ class FaceEmbeddingNet(nn.Module):
         self.head = nn.Linear(4 * w * 16, embedding_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Unit-length embeddings f(x) = g(x) / ‖g(x)‖₂.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, in_channels, H, W)
+            Images in [0, 1], H, W >= 16.
+
+        Returns
+        -------
+        Tensor of shape (N, embedding_dim)
+            Rows of L2 norm 1.
+        """
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             raise ValueError(
                 f"x must be a tensor of shape (N, {self.in_channels}, H, W), got {tuple(getattr(x, 'shape', ()))}"
@@ -86,4 +98,5 @@ class FaceEmbeddingNet(nn.Module):
         return F.normalize(g, dim=1)
 
     def extra_repr(self) -> str:
+        """The constructor's arguments, shown by ``print(net)``."""
         return f"embedding_dim={self.embedding_dim}, in_channels={self.in_channels}, width={self.width}"

@@ -16,6 +16,16 @@ __all__ = ["Conv4", "conv_block"]
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """``Conv2d(3×3, padding 1) → BatchNorm2d → ReLU → MaxPool2d(2)``: halves H and W.
 
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels in and out (>= 1).
+
+    Returns
+    -------
+    nn.Sequential
+        Maps (N, in_channels, H, W) to (N, out_channels, ⌊H/2⌋, ⌊W/2⌋).
+
     Examples
     --------
     >>> conv_block(1, 8)(torch.zeros(2, 1, 28, 28)).shape
@@ -59,6 +69,18 @@ class Conv4(nn.Module):
         self.blocks = nn.Sequential(*(conv_block(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embeddings of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, in_channels, H, W)
+            H, W >= 2**n_blocks.
+
+        Returns
+        -------
+        Tensor of shape (N, D)
+            D = hidden · ⌊H/2**n_blocks⌋ · ⌊W/2**n_blocks⌋ (see :meth:`embedding_dim`).
+        """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
         side = 2**self.n_blocks
@@ -67,7 +89,19 @@ class Conv4(nn.Module):
         return self.blocks(x).flatten(1)
 
     def embedding_dim(self, height: int, width: int | None = None) -> int:
-        """``D`` for inputs of size ``height × width``."""
+        """``D`` for inputs of size ``height × width``.
+
+        Parameters
+        ----------
+        height : int
+        width : int, optional
+            Default ``height`` (square inputs).
+
+        Returns
+        -------
+        int
+            hidden · ⌊height/2**n_blocks⌋ · ⌊width/2**n_blocks⌋.
+        """
         width = height if width is None else width
         side = 2**self.n_blocks
         return self.hidden * (height // side) * (width // side)

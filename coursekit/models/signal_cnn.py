@@ -55,7 +55,17 @@ class SignalCNN(nn.Module):
         self.fc = nn.Linear(w[2], n_classes)
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """The last block's maps before pooling, shape (N, widths[2], L // 4): where each pattern fires."""
+        """The last block's maps before pooling: where each pattern fires.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, in_channels, L)
+            Signals, L >= 4.
+
+        Returns
+        -------
+        Tensor of shape (N, widths[2], ⌊L/4⌋)
+        """
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a tensor, got {type(x).__name__}")
         if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] < 4:
@@ -63,4 +73,14 @@ class SignalCNN(nn.Module):
         return self.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits: the feature maps' maximum over time, then the linear layer.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, in_channels, L)
+
+        Returns
+        -------
+        Tensor of shape (N, n_classes)
+        """
         return self.fc(self.feature_maps(x).amax(dim=-1))  # max over time: "is the pattern anywhere?"

@@ -101,13 +101,34 @@ class TextCNN(nn.Module):
         self.fc = nn.Linear(n_maps * len(widths), n_classes)
 
     def features(self, ids: torch.Tensor) -> list[torch.Tensor]:
-        """The ReLU feature maps before pooling, one (N, n_maps, L − f + 1) tensor per width f."""
+        """The ReLU feature maps before pooling.
+
+        Parameters
+        ----------
+        ids : Tensor of int64, shape (N, L)
+            Token ids in [0, vocab_size), L >= max(widths).
+
+        Returns
+        -------
+        list of Tensor
+            One (N, n_maps, L − f + 1) tensor per filter width f.
+        """
         self._check_ids(ids)
         x = self.embedding(ids).transpose(1, 2)  # (N, L, E) -> (N, E, L): Conv1d wants channels first
         return [torch.relu(conv(x)) for conv in self.convs]
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Logits of shape (N, n_classes) for token ids of shape (N, L), dtype int64."""
+        """Class logits of sentences.
+
+        Parameters
+        ----------
+        ids : Tensor of int64, shape (N, L)
+            Token ids in [0, vocab_size), 0 = padding, L >= max(widths).
+
+        Returns
+        -------
+        Tensor of shape (N, n_classes)
+        """
         pooled = torch.cat([_max_over_time(c) for c in self.features(ids)], dim=1)  # (N, n_maps * n_widths)
         return self.fc(self.dropout(pooled))
 
@@ -135,6 +156,13 @@ class MaxNorm:
     ``w_i ← w_i · min(1, s / ‖w_i‖₂)`` with s = 3 in the paper. It has a ``step()`` so that
     ``coursekit.training.fit(..., scheduler=MaxNorm(model.fc.weight))`` applies it after every step.
 
+    Parameters
+    ----------
+    weight : Tensor of shape (out, in)
+        The weight to constrain (Kim: the last layer's), changed in place.
+    max_norm : float
+        s, the largest L2 norm a row may keep.
+
     Examples
     --------
     >>> w = nn.Parameter(torch.full((2, 4), 3.0)); MaxNorm(w, 3.0).step()
@@ -151,5 +179,6 @@ class MaxNorm:
         self.max_norm = float(max_norm)
 
     def step(self) -> None:
+        """Rescale, in place, every row of ``weight`` whose norm exceeds ``max_norm``."""
         with torch.no_grad():
             self.weight.copy_(torch.renorm(self.weight, p=2, dim=0, maxnorm=self.max_norm))

@@ -6,7 +6,9 @@ Gatys et al. 2015. The weights are read from the torch hub cache
 downloads otherwise. Without them, ``weights="auto"`` falls back to a randomly initialised
 VGG-19 whose layers are rescaled to unit-variance activations on the images at hand (He, Wang
 & Hopcroft 2016 showed random-weight VGGs still synthesise textures and transfer style), and
-says so in ``FeatureExtractor.weights_source`` and with a warning.
+says so in ``FeatureExtractor.weights_source`` and once when it happens: a plain printed line in a
+notebook (no red stderr box), a ``UserWarning`` for library code elsewhere (``announce=False``
+leaves it to the caller, who prints ``weights_source``).
 
 Layers are named as in the paper: ``conv1_1, relu1_1, conv1_2, relu1_2, pool1, conv2_1, ...,
 relu5_4, pool5``. The network is truncated after the last layer asked for.
@@ -15,6 +17,7 @@ relu5_4, pool5``. The network is truncated after the last layer asked for.
 from __future__ import annotations
 
 import os
+import sys
 import urllib.request
 import warnings
 from collections.abc import Sequence
@@ -57,6 +60,17 @@ class FeatureExtractor(nn.Module):
     ImageNet normalisation ``(x − mean) / std`` and returns a dict layer name -> activations
     of shape (N, C_l, H_l, W_l) for each name in ``layers``.
 
+    Parameters
+    ----------
+    body : nn.Sequential
+        torchvision's VGG-19 ``features`` layers, truncated (``vgg19_features`` builds it).
+    layers : sequence of str
+        Names from ``VGG19_LAYERS`` to return.
+    weights_source : str
+        Where the weights came from, in words.
+    is_pretrained : bool
+        True only with the ImageNet weights.
+
     Attributes
     ----------
     layers : tuple of str
@@ -80,6 +94,19 @@ class FeatureExtractor(nn.Module):
         self.eval()
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Activations of the named layers.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, 3, H, W)
+            RGB images in [0, 1] (normalised here with ImageNet's mean and std).
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``{name: (N, C_l, H_l, W_l)}``; block b (``conv{b}_*``, ``relu{b}_*``) has
+            C_l = 64, 128, 256, 512, 512 and H_l = H / 2**(b−1); ``pool{b}`` halves it again.
+        """
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
         h = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
@@ -96,8 +123,17 @@ class FeatureExtractor(nn.Module):
 
         Data-dependent initialisation (Krähenbühl et al. 2016; Mishkin & Matas 2016) for the
         random fallback: without it, the Gram matrices of deep random layers have wildly
-        different scales. ``images`` is a list of (N, 3, H, W) tensors in [0, 1] (sizes may
-        differ). Pretrained weights are left alone. Returns ``self``.
+        different scales. Pretrained weights are left alone.
+
+        Parameters
+        ----------
+        images : sequence of Tensor, each of shape (N, 3, H, W)
+            Images in [0, 1]; sizes may differ (e.g. the content photo and the painting).
+
+        Returns
+        -------
+        FeatureExtractor
+            ``self``, rescaled in place.
         """
         if isinstance(images, torch.Tensor):
             images = [images]
@@ -126,6 +162,11 @@ def imagenet_weights_file() -> Path:
 
     ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth`` (``torch.hub.get_dir()`` resolves
     ``$TORCH_HOME``, default ``~/.cache/torch``).
+
+    Returns
+    -------
+    Path
+        Where torchvision keeps (or would download) the weights.
     """
     url = torchvision.models.VGG19_Weights.IMAGENET1K_V1.url
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
@@ -162,6 +203,21 @@ def _make_body(last: int, pool: str, generator: torch.Generator | None) -> nn.Se
     return body
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), found without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _announce_fallback(message: str) -> None:
+    """Say once that the random fallback is in use: printed in a notebook, a warning elsewhere."""
+    if _in_notebook():
+        print(message)  # a learner reads it as output, not as a red stderr box
+    else:
+        warnings.warn(message, stacklevel=3)
+
+
 def vgg19_features(
     layers: Sequence[str],
     *,
@@ -170,6 +226,7 @@ def vgg19_features(
     allow_download: bool = False,
     generator: torch.Generator | None = None,
     download_timeout: float = 5.0,
+    announce: bool = True,
 ) -> FeatureExtractor:
     """Build a VGG-19 feature extractor returning the named layers' activations.
 
@@ -182,18 +239,27 @@ def vgg19_features(
         ``"imagenet"``: torchvision's ``VGG19_Weights.IMAGENET1K_V1`` from the torch cache (or
         downloaded when ``allow_download``), else ``FileNotFoundError``. ``"random"``: a
         randomly initialised VGG-19 (seeded by ``generator``); call ``rescale_(images)`` on it.
-        ``"auto"``: ImageNet when available, else the random fallback with a warning.
+        ``"auto"``: ImageNet when available, else the random fallback, announced (see ``announce``).
     pool : {"max", "avg"}
         Pooling; Gatys et al. replace max-pooling by average pooling.
     allow_download : bool
         Whether ImageNet weights missing from the cache may be downloaded (548 MB).
     generator : torch.Generator, optional
         Seeds the random weights.
+    download_timeout : float
+        Seconds to wait for the download server before falling back (``allow_download`` only).
+    announce : bool
+        Whether ``weights="auto"`` says it fell back to random weights: one printed line in a
+        notebook, a ``UserWarning`` elsewhere. False leaves it to the caller (print
+        ``net.weights_source``, as notebook 06 does).
 
     Returns
     -------
     FeatureExtractor
         In eval mode, no parameter requires grad; ``weights_source`` says which weights.
+        ``net(x)`` maps x of shape (N, 3, H, W) in [0, 1] to ``{name: (N, C_l, H_l, W_l)}``,
+        e.g. ``relu1_1`` (N, 64, H, W), ``relu2_1`` (N, 128, H/2, W/2), ..., ``relu5_1``
+        (N, 512, H/16, W/16).
 
     Examples
     --------
@@ -212,6 +278,8 @@ def vgg19_features(
         raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if not isinstance(announce, bool):
+        raise TypeError(f"announce must be a bool, got {type(announce).__name__}")
     ordered = sorted(set(layers), key=VGG19_LAYERS.index)
     body = _make_body(VGG19_LAYERS.index(ordered[-1]), pool, generator)
 
@@ -236,7 +304,8 @@ def vgg19_features(
             "initialised VGG-19 rescaled to unit-variance activations (He et al. 2016); styles "
             "transfer, but less faithfully than with the pretrained network"
         )
-        warnings.warn(source, stacklevel=2)
+        if announce:
+            _announce_fallback(source)
         return FeatureExtractor(body, ordered, source, is_pretrained=False)
     source = "randomly initialised VGG-19 (weights='random'), rescaled to unit-variance activations"
     return FeatureExtractor(body, ordered, source, is_pretrained=False)

@@ -37,17 +37,26 @@ _SPECIAL_EXPONENTS = {32000: np.inf, 32001: -np.inf, 32002: np.nan}
 
 
 class DlibFormatError(ValueError):
-    """The file is not a dlib network of the expected kind, or it is truncated or corrupted."""
+    """The file is not a dlib network of the expected kind, or it is truncated or corrupted.
+
+    A ``ValueError``; the message names the file and the byte offset.
+    """
 
 
 @dataclass
 class DlibLayer:
     """One computational layer as stored in the file.
 
-    ``kind`` is dlib's layer name (``"con_4"``, ``"affine_"``, ``"relu_"``, ``"max_pool_2"``,
-    ``"avg_pool_2"``, ``"add_prev_"``, ``"fc_2"``); ``params`` holds its float32 arrays
-    (``weight``/``bias`` for con, ``gamma``/``beta`` for affine, ``weight`` of shape
-    (in, out) for fc) and ``config`` its integers (window, stride, padding, mode).
+    Parameters
+    ----------
+    kind : str
+        dlib's layer name (``"con_4"``, ``"affine_"``, ``"relu_"``, ``"max_pool_2"``,
+        ``"avg_pool_2"``, ``"add_prev_"``, ``"fc_2"``).
+    params : dict of str to np.ndarray of float32
+        con: ``weight`` (out, in, kh, kw) and ``bias`` (out,); affine: ``gamma`` and ``beta``
+        (C,); fc: ``weight`` (in, out) and optionally ``bias`` (out,).
+    config : dict of str to int
+        window, stride, padding, mode, as the layer stores them.
     """
 
     kind: str
@@ -59,8 +68,23 @@ class DlibLayer:
 class DlibNetwork:
     """The content of a dlib metric-learning network file, layers listed input first.
 
-    ``version_codes`` are the per-layer version ints, outermost first (2 layer, 1 tag/skip,
-    3 the layer on the input): the only trace of the tags and skips the file keeps.
+    Parameters
+    ----------
+    loss : str
+        ``"loss_metric_2"``.
+    margin, distance_threshold : float
+        The metric loss's settings (dlib: 0.04 and 0.6).
+    input_kind : str
+        ``"input_rgb_image_sized"``.
+    mean_rgb : (float, float, float)
+        Subtracted from the input before the first layer.
+    input_size : (int, int)
+        Chip rows and columns (150, 150).
+    layers : list of DlibLayer
+        The computational layers, input first.
+    version_codes : list of int
+        The per-layer version ints, outermost first (2 layer, 1 tag/skip, 3 the layer on the
+        input): the only trace of the tags and skips the file keeps.
     """
 
     loss: str
@@ -295,7 +319,7 @@ def read_dlib_network(path: str | os.PathLike) -> DlibNetwork:
 
     Examples
     --------
-    >>> from coursekit.models.dlib_pretrained import find_model_file
+    >>> from coursekit.models.dlib.pretrained import find_model_file
     >>> read_dlib_network(find_model_file()).layers[0].params["weight"].shape
     (32, 3, 7, 7)
     """

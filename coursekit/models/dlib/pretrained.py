@@ -1,6 +1,6 @@
 """dlib's pretrained face ResNet, ready to use: find its ``.dat`` file, cache the weights, embed chips.
 
-:mod:`coursekit.models.dlib_resnet` holds the architecture; this module finds the weights inside
+`coursekit.models.dlib.resnet` holds the architecture; this module finds the weights inside
 the PyPI package ``face_recognition_models`` (without importing it), converts them once and keeps
 them as safetensors in :func:`coursekit.config.cache_dir`, checked against the source file's
 SHA-256, and turns aligned 150×150 chips into 128-D descriptors.
@@ -20,9 +20,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from coursekit import config
-from coursekit.models.dlib_resnet import CHIP_SIZE, DlibFaceResNet, load_dlib_weights
+from coursekit.models.dlib.resnet import CHIP_SIZE, DlibFaceResNet, load_dlib_weights
 
-__all__ = ["find_model_file", "pretrained_face_embedder", "embed_chips", "MODEL_FILE"]
+__all__ = ["find_model_file", "find_package_file", "pretrained_face_embedder", "embed_chips", "MODEL_FILE"]
 
 MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 _CACHE_FORMAT = "coursekit-dlib-resnet-v1"
@@ -34,15 +34,52 @@ def find_model_file() -> Path:
     The package is found with ``importlib.util.find_spec`` and never imported (its ``__init__``
     imports ``pkg_resources``, which recent environments lack).
 
+    Returns
+    -------
+    Path
+        The 22 MB ``.dat`` file holding the network's weights.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``face_recognition_models`` is not installed, or the file is not in it.
+
     Examples
     --------
     >>> find_model_file().name
     'dlib_face_recognition_resnet_model_v1.dat'
     """
-    return _find_package_file(MODEL_FILE)
+    return find_package_file(MODEL_FILE)
 
 
-def _find_package_file(filename: str) -> Path:
+def find_package_file(filename: str) -> Path:
+    """A model file shipped in ``face_recognition_models`` (found without importing the package).
+
+    Parameters
+    ----------
+    filename : str
+        A file name in the package's ``models`` folder, e.g.
+        ``"shape_predictor_5_face_landmarks.dat"`` (dlib's 5-point landmark model).
+
+    Returns
+    -------
+    Path
+        The file.
+
+    Raises
+    ------
+    TypeError
+        ``filename`` is not a str.
+    FileNotFoundError
+        The package is not installed, or it has no such file.
+
+    Examples
+    --------
+    >>> find_package_file("shape_predictor_5_face_landmarks.dat").name
+    'shape_predictor_5_face_landmarks.dat'
+    """
+    if not isinstance(filename, str):
+        raise TypeError(f"filename must be a str, got {type(filename).__name__}")
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
@@ -136,7 +173,7 @@ def embed_chips(chips, batch_size: int = 32, *, model: DlibFaceResNet | None = N
     Parameters
     ----------
     chips : np.ndarray or Tensor of uint8, shape (N, 150, 150, 3)
-        RGB chips as :func:`coursekit.face_align.align_faces` or ``dlib.get_face_chip`` make them.
+        RGB chips as :func:`coursekit.models.dlib.align.align_faces` (or ``crops_to_chips``) or ``dlib.get_face_chip`` make them.
         N = 0 gives an empty (0, 128) result.
     batch_size : int
         Chips per forward pass.

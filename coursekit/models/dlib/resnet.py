@@ -3,8 +3,8 @@
 The network (dlib's ``dnn_face_recognition_ex.cpp``) maps an aligned 150×150 RGB face chip to a
 128-D descriptor; two faces are the same person when the Euclidean distance between their
 descriptors is below 0.6. Its weights ship in the PyPI package ``face_recognition_models``;
-:mod:`coursekit.models.dlib_format` reads them and this module rebuilds the network;
-:mod:`coursekit.models.dlib_pretrained` finds the file, caches the converted weights and embeds chips.
+:mod:`coursekit.models.dlib.format` reads them and this module rebuilds the network;
+:mod:`coursekit.models.dlib.pretrained` finds the file, caches the converted weights and embeds chips.
 
 Layout, input first (sizes for a 150×150 chip)::
 
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.models.dlib_format import DlibFormatError, DlibNetwork, read_dlib_network
+from coursekit.models.dlib.format import DlibFormatError, DlibNetwork, read_dlib_network
 
 __all__ = ["DlibFaceResNet", "load_dlib_weights", "CHIP_SIZE", "SAME_PERSON_DISTANCE"]
 
@@ -43,7 +43,13 @@ SAME_PERSON_DISTANCE = 0.6  # dlib's threshold on the Euclidean distance between
 
 
 class Affine(nn.Module):
-    """Per-channel y = gamma_c · x + beta_c (a batch norm with its statistics folded in)."""
+    """Per-channel y = gamma_c · x + beta_c (a batch norm with its statistics folded in).
+
+    Parameters
+    ----------
+    channels : int
+        C; ``gamma`` and ``beta`` have shape (C,). Input and output (N, C, H, W).
+    """
 
     def __init__(self, channels: int):
         super().__init__()
@@ -51,6 +57,7 @@ class Affine(nn.Module):
         self.beta = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """y = gamma_c · x + beta_c for x of shape (N, C, H, W); same shape out (no input checks)."""
         return torch.addcmul(self.beta[:, None, None], x, self.gamma[:, None, None])
 
 
@@ -67,7 +74,19 @@ def _add_prev(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class ResidualBlock(nn.Module):
-    """dlib's ``ares`` (down=False) or ``ares_down`` (down=True) block."""
+    """dlib's ``ares`` (down=False) or ``ares_down`` (down=True) block.
+
+    relu(x + affine(conv3×3(relu(affine(conv3×3(x)))))), with the first conv at stride 2
+    without padding and a 2×2 average pool on the skip when ``down``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Input (N, in_channels, H, W); output (N, out_channels, H, W), or about H/2 × W/2
+        when ``down``.
+    down : bool
+        Whether the block halves the resolution.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, down: bool):
         super().__init__()
@@ -79,6 +98,7 @@ class ResidualBlock(nn.Module):
         self.affine2 = Affine(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output for x of shape (N, in_channels, H, W) (no input checks)."""
         r = self.affine2(self.conv2(F.relu(self.affine1(self.conv1(x)), inplace=True)))
         skip = F.avg_pool2d(x, 2, 2) if self.down else x
         return F.relu(_add_prev(r, skip), inplace=True)  # the sum is a fresh tensor
@@ -93,6 +113,7 @@ class DlibFaceResNet(nn.Module):
     """The dlib face ResNet: RGB chips (N, 3, 150, 150), values 0–255, to descriptors (N, 128).
 
     Randomly initialised; :func:`pretrained_face_embedder` returns it with dlib's weights.
+    The constructor takes no arguments: the architecture is dlib's, fixed.
 
     Examples
     --------
@@ -114,7 +135,17 @@ class DlibFaceResNet(nn.Module):
         self.input_folded = False  # True once fuse_affine() moved the normalisation into conv1
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The 256-channel 2×2 map before the global average (no input checks)."""
+        """The last residual block's output, before the global average (no input checks).
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, 3, 150, 150)
+            RGB chips, values 0–255.
+
+        Returns
+        -------
+        Tensor of shape (N, 256, 2, 2)
+        """
         if not self.input_folded:
             x = (x - self.mean_rgb[:, None, None]) / 256.0
         x = F.max_pool2d(F.relu(self.affine1(self.conv1(x)), inplace=True), 3, 2)
@@ -127,6 +158,11 @@ class DlibFaceResNet(nn.Module):
         identities. The input normalisation (x − m)/256 moves into the first conv too (it has
         no padding, so W∗((x − m)/256) = (W/256)∗x − Σ W·m/256 exactly). Descriptors agree with
         the unfused network to float32 rounding (~1e-6).
+
+        Returns
+        -------
+        DlibFaceResNet
+            A new network (this one is left unchanged); same input and output shapes.
         """
         fused = copy.deepcopy(self)
         if not fused.input_folded:
@@ -148,7 +184,18 @@ class DlibFaceResNet(nn.Module):
         return fused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Descriptors (N, 128), not L2-normalised (dlib compares them with distance < 0.6)."""
+        """Face descriptors of aligned chips.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, 3, 150, 150)
+            RGB chips, values 0–255, finite.
+
+        Returns
+        -------
+        Tensor of shape (N, 128)
+            Not L2-normalised (dlib compares them with distance < 0.6).
+        """
         if not torch.is_tensor(x) or not x.is_floating_point():
             raise TypeError(f"x must be a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}")
         if x.ndim != 4 or tuple(x.shape[1:]) != (3, CHIP_SIZE, CHIP_SIZE):
@@ -164,6 +211,12 @@ class DlibFaceResNet(nn.Module):
         """The network as dlib lists it, input first: (dlib kind, module, expected config).
 
         Includes dlib's ``tag`` and ``skip`` markers, which carry no computation.
+
+        Returns
+        -------
+        list of (str, nn.Module or None, dict)
+            dlib's layer kind, the module holding its parameters (None for parameter-free
+            layers) and the configuration the file must have.
         """
         def con(m):
             return ("con_4", m, {"stride": m.stride[0], "padding": m.padding[0]})
@@ -216,6 +269,26 @@ def _state_dict_from_network(net: DlibNetwork, model: DlibFaceResNet) -> dict[st
 
 
 def load_dlib_weights(model: DlibFaceResNet, path: str | os.PathLike) -> DlibFaceResNet:
-    """Fill ``model`` in place with the weights of a dlib ``.dat`` file; raise DlibFormatError if it does not fit."""
+    """Fill ``model`` in place with the weights of a dlib ``.dat`` file.
+
+    Parameters
+    ----------
+    model : DlibFaceResNet
+        The network to fill.
+    path : str or PathLike
+        A dlib face-recognition network file (``read_dlib_network`` reads it).
+
+    Returns
+    -------
+    DlibFaceResNet
+        ``model``, with the file's weights.
+
+    Raises
+    ------
+    DlibFormatError
+        The file is not this network (other layers, strides, shapes) or is damaged.
+    """
+    if not isinstance(model, DlibFaceResNet):
+        raise TypeError(f"model must be a DlibFaceResNet, got {type(model).__name__}")
     model.load_state_dict(_state_dict_from_network(read_dlib_network(path), model), strict=True)
     return model

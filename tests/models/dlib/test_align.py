@@ -1,8 +1,14 @@
-"""Tests for coursekit.face_align: detection + alignment with dlib, and the crop path for data sets."""
+"""Tests for coursekit.models.dlib.align: detection + alignment with dlib, the crop path for data
+sets, and what happens without dlib (the optional ``align`` extra).
+
+Tests of the detector take the ``aligner`` fixture, which needs the ``dlib`` fixture: skipped without
+dlib, a failure when COURSEKIT_EXPECT_DLIB=1."""
 
 from __future__ import annotations
 
-import dlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import skimage.color
@@ -10,20 +16,20 @@ import skimage.data
 import torch
 from PIL import Image
 
-from coursekit import config
-from coursekit.face_align import (
+from coursekit.models.dlib.align import (
     LFW_DEEPFUNNELED_CENTER,
     LFW_DEEPFUNNELED_CROP,
     FaceAligner,
     align_dataset,
     align_faces,
     crops_to_chips,
+    dlib_install_hint,
 )
-from coursekit.models.dlib_pretrained import _find_package_file
+from coursekit.models.dlib.pretrained import find_package_file
 
 
 @pytest.fixture(scope="module")
-def aligner():
+def aligner(dlib):
     return FaceAligner()
 
 
@@ -32,13 +38,13 @@ def astronaut():
     return skimage.data.astronaut()
 
 
-def test_astronaut_chip_equals_dlibs_own(aligner, astronaut):
+def test_astronaut_chip_equals_dlibs_own(aligner, astronaut, dlib):
     faces = aligner(astronaut)
     assert faces.chips.shape[1:] == (150, 150, 3) and faces.chips.dtype == np.uint8
     assert faces.boxes.shape == (len(faces), 4) and faces.boxes.dtype == np.int64
     # reference: the recipe of dlib's examples, written out
     detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(str(_find_package_file("shape_predictor_5_face_landmarks.dat")))
+    predictor = dlib.shape_predictor(str(find_package_file("shape_predictor_5_face_landmarks.dat")))
     rects = detector(astronaut, 1)
     left, top = faces.boxes[0, :2]
     rect = next(r for r in rects if (r.left(), r.top()) == (left, top))
@@ -146,14 +152,9 @@ def test_crop_bad_input():
         crops_to_chips(ok, 40, center=(32.5, 32))
 
 
-def test_lfw_crop_close_to_dlib_alignment(aligner):
+def test_lfw_crop_close_to_dlib_alignment(aligner, data_root):
     """The LFW constants describe where dlib's chips sit in deep-funneled images."""
-    try:
-        folder = config.data_dir() / "lfw" / "lfw-deepfunneled" / "Colin_Powell"
-    except FileNotFoundError:
-        folder = None
-    if folder is None or not folder.is_dir():
-        pytest.skip("LFW images not found; set COURSEKIT_DATA=../shared/data")
+    folder = data_root / "lfw" / "lfw-deepfunneled" / "Colin_Powell"
     rows = []
     for k in range(1, 7):
         boxes = aligner.chip_boxes(np.asarray(Image.open(folder / f"Colin_Powell_{k:04d}.jpg").convert("RGB")))
@@ -163,13 +164,8 @@ def test_lfw_crop_close_to_dlib_alignment(aligner):
     assert abs(side - LFW_DEEPFUNNELED_CROP) < 20
 
 
-def test_align_dataset_aligns_faces_and_falls_back_to_the_crop(aligner):
-    try:
-        path = config.data_dir() / "lfw" / "lfw-deepfunneled" / "Colin_Powell" / "Colin_Powell_0001.jpg"
-    except FileNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        pytest.skip("LFW images not found; set COURSEKIT_DATA=../shared/data")
+def test_align_dataset_aligns_faces_and_falls_back_to_the_crop(aligner, data_root):
+    path = data_root / "lfw" / "lfw-deepfunneled" / "Colin_Powell" / "Colin_Powell_0001.jpg"
     face = np.asarray(Image.open(path).convert("RGB"))
     images = np.stack([face, np.full_like(face, 90)]).transpose(0, 3, 1, 2).copy()
     chips, is_detected = align_dataset(images, LFW_DEEPFUNNELED_CROP, LFW_DEEPFUNNELED_CENTER, aligner=aligner)
@@ -186,3 +182,79 @@ def test_align_dataset_upscales_small_images(aligner, astronaut):
     assert is_detected.tolist() == [True]
     with pytest.raises(ValueError, match="min_side must be an int >= 1, got 0"):
         align_dataset(small.transpose(2, 0, 1)[None].copy(), min_side=0, aligner=aligner)
+
+
+# --- without dlib
+
+
+@pytest.fixture
+def no_dlib(monkeypatch):
+    """`import dlib` raises ImportError, as where the align extra is not installed."""
+    monkeypatch.setitem(sys.modules, "dlib", None)
+
+
+def test_without_dlib_the_aligner_says_what_it_needs(no_dlib):
+    with pytest.raises(ImportError, match=r"FaceAligner \(face detection and alignment\) needs dlib") as err:
+        FaceAligner()
+    message = str(err.value)
+    assert "crops_to_chips" in message and dlib_install_hint() in message
+    with pytest.raises(ImportError, match="needs dlib"):
+        align_faces(np.zeros((60, 60, 3), np.uint8))
+    with pytest.raises(ImportError, match="needs dlib"):
+        align_dataset(np.zeros((1, 1, 64, 64), np.uint8))
+
+
+def test_without_dlib_the_crop_path_works(no_dlib):
+    chips = crops_to_chips(np.full((2, 1, 64, 64), 9, np.uint8))
+    assert chips.shape == (2, 150, 150, 3) and (chips == 9).all()
+
+
+def test_importing_coursekit_never_imports_dlib():
+    code = ("import sys; sys.modules['dlib'] = None\n"  # any `import dlib` now raises ImportError
+            "import coursekit, coursekit.models, coursekit.models.dlib, coursekit.models.dlib.align\n"
+            "from coursekit.models.dlib import crops_to_chips, pretrained_face_embedder, FaceAligner\n"
+            "print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize(
+    "system, machine, python, macos, wanted",
+    [
+        ("Linux", "x86_64", (3, 14), None, "pip install"),
+        ("Linux", "aarch64", (3, 10), None, "pip install"),
+        ("Windows", "AMD64", (3, 13), None, "pip install"),
+        ("Darwin", "arm64", (3, 14), 14, "pip install"),   # dlib-bin 20: macOS 14+
+        ("Darwin", "arm64", (3, 13), 13, "conda-forge"),   # before macOS 14: wheels up to 3.12
+        ("Darwin", "arm64", (3, 12), 13, "pip install"),
+        ("Darwin", "x86_64", (3, 14), 15, "conda-forge"),
+        ("Darwin", "x86_64", (3, 13), 12, "conda-forge"),
+        ("Linux", "riscv64", (3, 12), None, "conda-forge"),
+        ("Linux", "x86_64", (3, 15), None, "conda-forge"),
+    ],
+)
+def test_install_hint_follows_the_wheels_on_pypi(system, machine, python, macos, wanted):
+    hint = dlib_install_hint(system, machine, python, macos)
+    assert wanted in hint
+    if wanted == "conda-forge":
+        assert f"Python {python[0]}.{python[1]}" in hint and "no dlib-bin wheel" in hint
+
+
+def test_install_hint_defaults_to_this_machine():
+    import platform
+
+    mac = int(platform.mac_ver()[0].split(".")[0]) if platform.system() == "Darwin" else None
+    here = dlib_install_hint(platform.system(), platform.machine(), sys.version_info[:2], mac)
+    assert dlib_install_hint() == here
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"system": 3}, TypeError, "system must be a str or None, got int"),
+    ({"machine": b"x86_64"}, TypeError, "machine must be a str or None, got bytes"),
+    ({"python": "3.12"}, TypeError, r"python must be a \(major, minor\) pair of ints, got '3.12'"),
+    ({"python": (3, 12, 1)}, TypeError, r"python must be a \(major, minor\) pair of ints"),
+    ({"macos": 14.0}, TypeError, "macos must be an int or None, got 14.0"),
+])
+def test_install_hint_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dlib_install_hint(**kwargs)

@@ -1,12 +1,12 @@
-"""Tests for coursekit.models.dlib_format: dlib's primitives, a hand-written file, the real model file."""
+"""Tests for coursekit.models.dlib.format: dlib's primitives, a hand-written file, the real model file."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from coursekit.models.dlib_format import DlibFormatError, _Reader, read_dlib_network
-from coursekit.models.dlib_pretrained import find_model_file
+from coursekit.models.dlib.format import DlibFormatError, _Reader, read_dlib_network
+from coursekit.models.dlib.pretrained import find_model_file
 
 # --- a tiny writer of dlib's format, written from the format description (the brute-force side)
 

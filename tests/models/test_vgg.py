@@ -5,6 +5,7 @@ a temporary TORCH_HOME under the exact file name torchvision expects; nothing do
 """
 
 import os
+import sys
 
 import pytest
 import torch
@@ -92,6 +93,40 @@ def test_auto_falls_back_with_warning_when_not_cached(monkeypatch, tmp_path, no_
     assert not net.is_pretrained and net.weights_source.startswith("FALLBACK")
     with pytest.raises(FileNotFoundError, match="allow_download=False"):
         vgg.vgg19_features(["relu1_1"], weights="imagenet")
+
+
+def test_fallback_is_one_printed_line_in_a_notebook(monkeypatch, tmp_path, no_network, capsys, recwarn):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(vgg, "_in_notebook", lambda: True)
+    net = vgg.vgg19_features(["relu1_1"], generator=torch.Generator().manual_seed(0))
+    captured = capsys.readouterr()
+    assert captured.out == net.weights_source + "\n" and captured.out.startswith("FALLBACK")
+    assert captured.err == "" and len(recwarn) == 0  # no warning: no red stderr box
+    vgg.vgg19_features(["relu1_1"], announce=False)  # the caller prints weights_source itself
+    assert capsys.readouterr().out == "" and len(recwarn) == 0
+    with pytest.raises(TypeError, match="announce must be a bool, got str"):
+        vgg.vgg19_features(["relu1_1"], announce="yes")
+
+
+def test_in_notebook_looks_at_the_ipython_shell(monkeypatch):
+    import types
+
+    class ZMQInteractiveShell:  # the class name IPython's Jupyter kernel shell has
+        pass
+
+    class TerminalInteractiveShell:
+        pass
+
+    fake = types.ModuleType("IPython")
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    fake.get_ipython = lambda: ZMQInteractiveShell()
+    assert vgg._in_notebook()
+    fake.get_ipython = lambda: TerminalInteractiveShell()
+    assert not vgg._in_notebook()
+    fake.get_ipython = lambda: None  # IPython imported, no shell running
+    assert not vgg._in_notebook()
+    monkeypatch.delitem(sys.modules, "IPython")
+    assert not vgg._in_notebook()
 
 
 def test_random_weights_are_seeded_and_avg_pool():
