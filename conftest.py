@@ -25,7 +25,7 @@ def _dlib_or_skip():
     try:
         import dlib
     except ImportError:
-        from coursekit.models.dlib.align import dlib_install_hint
+        from coursekit.models.dlib.optional import dlib_install_hint
 
         message = f"dlib is not installed (the optional 'align' extra; {dlib_install_hint()})"
         if os.environ.get("COURSEKIT_EXPECT_DLIB") == "1":

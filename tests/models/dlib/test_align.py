@@ -23,8 +23,8 @@ from coursekit.models.dlib.align import (
     align_dataset,
     align_faces,
     crops_to_chips,
-    dlib_install_hint,
 )
+from coursekit.models.dlib.optional import dlib_install_hint
 from coursekit.models.dlib.pretrained import find_package_file
 
 
@@ -216,45 +216,3 @@ def test_importing_coursekit_never_imports_dlib():
             "print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
-
-
-@pytest.mark.parametrize(
-    "system, machine, python, macos, wanted",
-    [
-        ("Linux", "x86_64", (3, 14), None, "pip install"),
-        ("Linux", "aarch64", (3, 10), None, "pip install"),
-        ("Windows", "AMD64", (3, 13), None, "pip install"),
-        ("Darwin", "arm64", (3, 14), 14, "pip install"),   # dlib-bin 20: macOS 14+
-        ("Darwin", "arm64", (3, 13), 13, "conda-forge"),   # before macOS 14: wheels up to 3.12
-        ("Darwin", "arm64", (3, 12), 13, "pip install"),
-        ("Darwin", "x86_64", (3, 14), 15, "conda-forge"),
-        ("Darwin", "x86_64", (3, 13), 12, "conda-forge"),
-        ("Linux", "riscv64", (3, 12), None, "conda-forge"),
-        ("Linux", "x86_64", (3, 15), None, "conda-forge"),
-    ],
-)
-def test_install_hint_follows_the_wheels_on_pypi(system, machine, python, macos, wanted):
-    hint = dlib_install_hint(system, machine, python, macos)
-    assert wanted in hint
-    if wanted == "conda-forge":
-        assert f"Python {python[0]}.{python[1]}" in hint and "no dlib-bin wheel" in hint
-
-
-def test_install_hint_defaults_to_this_machine():
-    import platform
-
-    mac = int(platform.mac_ver()[0].split(".")[0]) if platform.system() == "Darwin" else None
-    here = dlib_install_hint(platform.system(), platform.machine(), sys.version_info[:2], mac)
-    assert dlib_install_hint() == here
-
-
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"system": 3}, TypeError, "system must be a str or None, got int"),
-    ({"machine": b"x86_64"}, TypeError, "machine must be a str or None, got bytes"),
-    ({"python": "3.12"}, TypeError, r"python must be a \(major, minor\) pair of ints, got '3.12'"),
-    ({"python": (3, 12, 1)}, TypeError, r"python must be a \(major, minor\) pair of ints"),
-    ({"macos": 14.0}, TypeError, "macos must be an int or None, got 14.0"),
-])
-def test_install_hint_rejects_bad_arguments(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        dlib_install_hint(**kwargs)
