@@ -6,7 +6,8 @@
 - :mod:`.cached`: ``cached_run``, a ``Run`` cached by its explicit parameters (``coursekit.cache``).
 - :mod:`.classifier`: tensor classifiers (clips, signals) with cross-entropy (notebook 07).
 - :mod:`.text`: Kim's CNN-rand on sentences (notebook 07).
-- :mod:`.embedding`: a face embedding with the triplet loss, and its evaluation (notebooks 02–04).
+- :mod:`.embedding`: a face embedding with the triplet loss (notebooks 02–04).
+- :mod:`.evaluation`: batched ``embed``, held-out pair distances, verification AUC, 2-D maps.
 - :mod:`.protonet`: the Omniglot prototypical network (notebook 01).
 - :mod:`.siamese`: the logistic-regression head of a Siamese verifier (notebook 03).
 
@@ -17,16 +18,8 @@ Every trainer takes ``device=None`` (``config.device()``: CUDA when present) and
 from .budget import BudgetBar, CosineByBudget, TrainingBudget
 from .cached import cached_run
 from .classifier import TensorBatches, accuracy, predict, train_classifier
-from .embedding import (
-    TripletRecipe,
-    as_float_images,
-    embed,
-    held_out_distances,
-    load_or_train_face_embedding,
-    project_2d,
-    train_face_embedding,
-    verification_auc,
-)
+from .embedding import TripletRecipe, load_or_train_face_embedding, train_face_embedding
+from .evaluation import as_float_images, embed, held_out_distances, project_2d, verification_auc
 from .loop import History, Run, fit, to_device
 from .protonet import GlyphEpisodes, autocast_dtype, omniglot_encoder, train_protonet
 from .siamese import train_siamese_head

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.decomposition import PCA
-from sklearn.metrics import roc_auc_score
 
 from coursekit import cache
 from coursekit.data.generated_faces import generated_faces
 from coursekit.models.face_embedding import FaceEmbeddingNet
 from coursekit.training import embedding as et
+from coursekit.training import evaluation as ev
 from coursekit.training.loop import TrainingBudget
 
 SETTINGS = {"budget": TrainingBudget(max_steps=4), "p": 3, "k": 2, "embedding_dim": 8, "width": 4}
@@ -24,52 +23,6 @@ def faces():
 
 
 # ----------------------------------------------------------------------------- helpers
-def test_embed_matches_direct_call_and_batches_do_not_matter():
-    torch.manual_seed(0)
-    net = FaceEmbeddingNet(8, width=4).eval()
-    x = torch.randint(0, 256, (7, 1, 16, 16), dtype=torch.uint8)
-    with torch.no_grad():
-        direct = net(x.float() / 255)
-    torch.testing.assert_close(et.embed(net, x, batch_size=3), direct)
-    torch.testing.assert_close(et.embed(net, x.float() / 255), direct)
-    net.train()
-    et.embed(net, x)
-    assert net.training  # mode restored
-
-
-def test_held_out_distances_and_auc_match_loops():
-    g = torch.Generator().manual_seed(0)
-    e = torch.randn(9, 3, generator=g)
-    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2])
-    d, same = et.held_out_distances(e, y)
-    ref_d, ref_same = [], []
-    for i in range(9):
-        for j in range(i + 1, 9):
-            ref_d.append(float(np.linalg.norm(e[i].numpy() - e[j].numpy())))
-            ref_same.append(bool(y[i] == y[j]))
-    np.testing.assert_allclose(d.numpy(), ref_d, rtol=1e-5)
-    assert same.tolist() == ref_same
-    d2, _ = et.held_out_distances(e, y, squared=True)
-    np.testing.assert_allclose(d2.numpy(), np.square(ref_d), rtol=1e-5)
-    assert et.verification_auc(e, y) == pytest.approx(roc_auc_score(ref_same, -np.array(ref_d)))
-    separated = torch.nn.functional.one_hot(y).float()
-    assert et.verification_auc(separated, y) == 1.0
-
-
-def test_project_2d():
-    e = torch.randn(30, 5, generator=torch.Generator().manual_seed(0))
-    pca = et.project_2d(e, "pca")
-    ref = PCA(n_components=2, random_state=0).fit_transform(e.double().numpy())
-    np.testing.assert_allclose(np.abs(pca), np.abs(ref), rtol=1e-6)  # up to the sign of each axis
-    t1 = et.project_2d(e, "tsne", generator=torch.Generator().manual_seed(0))
-    t2 = et.project_2d(e, "tsne", generator=torch.Generator().manual_seed(0))
-    assert t1.shape == (30, 2) and np.array_equal(t1, t2)
-    with pytest.raises(ValueError, match=r"method must be one of \('pca', 'tsne'\), got 'umap'"):
-        et.project_2d(e, "umap")
-    with pytest.raises(ValueError, match=r"at least 3 rows"):
-        et.project_2d(e[:2])
-
-
 # ----------------------------------------------------------------------------- training
 @pytest.mark.parametrize("loss", ["batch_all", "batch_hard"])
 def test_training_records_history_and_is_seeded(faces, loss):
@@ -97,7 +50,7 @@ def test_training_records_history_and_is_seeded(faces, loss):
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert h1.eval_metrics["held_out_auc"][-1] == pytest.approx(
-        et.verification_auc(et.embed(m1, held[0]), held[1]))
+        ev.verification_auc(ev.embed(m1, held[0]), held[1]))
     assert r1.metrics["held_out_auc"] == h1.eval_metrics["held_out_auc"][-1]
 
 
@@ -205,7 +158,7 @@ def test_load_or_train_caches_weights_and_history(faces, tmp_path, monkeypatch):
     for a, b in zip(r1.model.state_dict().values(), r2.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert r2.history.as_dict() == r1.history.as_dict()
-    torch.testing.assert_close(et.embed(r1.model, x), et.embed(r2.model, x))
+    torch.testing.assert_close(ev.embed(r1.model, x), ev.embed(r2.model, x))
     # any change of seed, setting or data is a different key, hence a training run
     for change in ({"margin": 0.3}, {"squared": False}, {"budget": TrainingBudget(max_steps=5)}):
         with pytest.raises(AssertionError, match="trained although"):
