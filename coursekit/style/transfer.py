@@ -283,8 +283,11 @@ def transfer_style(
 
     Examples
     --------
-    >>> img, hist = transfer_style(torch.rand(3, 16, 16), torch.rand(3, 16, 16), schedule=[(16, 3)], progress=False)  # doctest: +SKIP
-    >>> img.shape, len(hist)  # doctest: +SKIP
+    >>> net = vgg19_features(["relu1_1", "relu2_1"], weights="random", generator=torch.Generator().manual_seed(0))
+    >>> img, hist = transfer_style(torch.rand(3, 16, 16), torch.rand(3, 16, 16), extractor=net,
+    ...                            content_layer="relu2_1", style_layers={"relu1_1": 1.0}, schedule=[(16, 3)],
+    ...                            progress=False)
+    >>> img.shape, len(hist)
     (torch.Size([3, 16, 16]), 3)
     """
     _check_image(content, "content")
