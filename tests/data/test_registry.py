@@ -11,7 +11,9 @@ def test_names_and_info():
     assert set(registry.DATASETS) == {"olivetti", "orl", "yale", "lfw", "omniglot", "mr", "style"}
     for name, info in registry.DATASETS.items():
         assert info.name == name and info.description and info.source and info.licence and info.parts
-        assert info.fetch is not None and info.probe_url.startswith("http")
+        probes = [info.probe_url] if isinstance(info.probe_url, str) else info.probe_url
+        assert info.fetch is not None and probes and all(u.startswith("http") for u in probes)
+        assert len(info.download) > 40, name  # data list says how the download is checked
         import coursekit.data as data
 
         assert all(hasattr(data, loader) for loader in info.loaders), name
@@ -40,10 +42,27 @@ def test_locate_missing_and_cache(offline, tmp_path):
 
 
 def test_fetch_offline_and_unknown(offline):
-    with pytest.raises(DataNotFoundError, match=r"cannot reach .*no internet[\s\S]*data fetch omniglot"):
+    with pytest.raises(DataNotFoundError) as info:
         registry.fetch("omniglot")
+    message = str(info.value)
+    assert "cannot reach https://raw.githubusercontent.com/" in message and "(no internet?)" in message
+    assert "data fetch" not in message  # the command that just failed is not suggested again
+    assert "COURSEKIT_DATA tells coursekit where the course data lives" in message and "../" not in message
     with pytest.raises(ValueError, match="unknown data set 'bogus'"):
         registry.fetch("bogus")
+
+
+def test_fetch_force_when_the_data_is_in_coursekit_data(data_root, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(download, "is_online", lambda url, timeout=None: False)
+    assert registry.fetch("omniglot") == (tmp_path / "cache").resolve()  # present: nothing to do
+    assert registry.describe("omniglot") == f"in COURSEKIT_DATA ({data_root})"
+    with pytest.raises(DataNotFoundError) as info:
+        registry.fetch("omniglot", force=True)
+    message = str(info.value)
+    assert "not found" not in message and "not available" not in message
+    assert f"is already available in COURSEKIT_DATA ({data_root}) and the loaders keep using that copy" in message
+    assert f"--force re-downloads it into the user cache ({(tmp_path / 'cache').resolve()}), and that failed" in message
 
 
 def test_fetch_runs_and_skips(monkeypatch, offline, tmp_path):
