@@ -61,7 +61,7 @@ __all__ = [
 PROBE_TIMEOUT_S = 2.0
 # urllib's socket timeout: the limit for opening the connection and for every blocking read,
 # so a server that accepts and then stays silent fails after this many seconds
-TIMEOUT_S = 15.0
+TIMEOUT_S = 10.0
 # an archive that would unpack to more than this is refused (the largest, LFW, is ~250 MB)
 MAX_EXTRACT_BYTES = 2 << 30
 
@@ -193,6 +193,8 @@ def _transfer(url: str, out, *, timeout: float, desc: str, has_hash: bool) -> No
                 )
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+            # chunked transfers end with an empty chunk; http.client raises when it is missing
+            chunked = "chunked" in (response.headers.get("Transfer-Encoding") or "").lower()
             received = 0
             with tqdm(total=total, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
                 for chunk in iter(lambda: response.read(1 << 16), b""):
@@ -206,12 +208,12 @@ def _transfer(url: str, out, *, timeout: float, desc: str, has_hash: bool) -> No
     except urllib.error.URLError as exc:
         raise DownloadError(f"cannot connect to {url} within {timeout:g} s: {exc.reason}") from None
     except TimeoutError:
-        raise DownloadError(f"{url} stopped sending: no data for {timeout:g} s (a stalled server)") from None
+        raise DownloadError(f"{url} sent no data for {timeout:g} s (a stalled server)") from None
     except (http.client.HTTPException, OSError) as exc:
         raise DownloadError(f"the download from {url} failed: {type(exc).__name__}: {exc}") from None
     if total is not None and received != total:
         raise DownloadError(f"the download from {url} was cut short: {received} of {total} bytes")
-    if total is None and not has_hash:
+    if total is None and not chunked and not has_hash:
         # neither a length nor a checksum: a cut connection would look like a complete file
         raise DownloadError(f"{url} sent no Content-Length and the file has no known checksum: cannot tell "
                             "a complete download from a cut one")

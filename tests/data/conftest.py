@@ -19,14 +19,15 @@ _LIFETIME_S = 60.0  # the longest a server (or a held connection) lives, even if
 
 
 class LocalServer:
-    """A tiny HTTP/1.0 server. ``mode``: "files", "silent", "portal", "404", "cut" or "nolength".
+    """A tiny HTTP server. ``mode``: "files", "silent", "portal", "404", "cut", "nolength", "chunked", "chunkcut".
 
     - files: ``files[path]`` with Content-Length (404 for unknown paths);
     - silent: accepts, reads nothing, sends nothing, holds the connection until stopped;
     - portal: a captive portal's "200 OK" login page (text/html) for every path;
     - 404: "404 Not Found" for every path;
     - cut: announces the file's length, sends half of it and closes;
-    - nolength: sends the file without Content-Length, then closes.
+    - nolength: sends the file without Content-Length, then closes;
+    - chunked / chunkcut: sends it in two chunks (HTTP/1.1), whole or cut in the first chunk.
     """
 
     def __init__(self, mode: str = "files", files: dict[str, bytes] | None = None):
@@ -77,6 +78,11 @@ class LocalServer:
                 conn.sendall(head.encode() + page)
             elif self.mode == "404" or body is None:
                 conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+            elif self.mode in ("chunked", "chunkcut"):
+                half = len(body) // 2
+                chunks = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (body[:half], body[half:]))
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                             + (chunks + b"0\r\n\r\n" if self.mode == "chunked" else chunks[: half + 8]))
             elif self.mode == "nolength":
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n" + body)
             else:

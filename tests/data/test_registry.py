@@ -81,3 +81,65 @@ def test_fetch_runs_and_skips(monkeypatch, offline, tmp_path):
     assert len(calls) == 1  # already there: nothing downloaded
     registry.fetch("mr", force=True)
     assert len(calls) == 2
+
+
+# ---------------------------------------------------------------- every loader, against a server that misbehaves
+
+def _loaders():
+    from coursekit.data import faces, lfw, omniglot, text
+
+    return {
+        "olivetti": faces.load_olivetti, "orl": faces.load_orl, "yale": faces.load_yale,
+        "lfw": lfw.load_lfw_people, "omniglot": omniglot.load_omniglot, "omniglot runs": omniglot.load_omniglot_runs,
+        "mr": text.load_mr_polarity,
+    }
+
+
+@pytest.mark.parametrize("mode", ["silent", "portal", "404"])
+@pytest.mark.parametrize("loader", ["olivetti", "orl", "yale", "lfw", "omniglot", "omniglot runs", "mr"])
+def test_every_loader_fails_with_one_clear_message(local_server, redirect_downloads, tmp_path, loader, mode):
+    server = local_server(mode)
+    redirect_downloads(server)
+    with pytest.raises(DataNotFoundError) as info:
+        _loaders()[loader]()
+    message = str(info.value)
+    name = loader.split()[0]
+    expected = {"silent": "sent no data for 0.3 s", "portal": "captive portal", "404": "HTTP 404"}[mode]
+    assert expected in message and "the download failed" in message
+    assert f"`python -m coursekit data fetch {name}`" in message and "COURSEKIT_DATA tells coursekit" in message
+    leftovers = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() or p.name.startswith(".")]
+    assert leftovers == []  # no .part file, no temp folder, no half-installed data set
+    assert mode == "silent" or server.requests  # the request did reach the local server
+
+
+def test_orl_and_yale_digests_match_the_offline_copy(data_root):
+    from coursekit.data import faces
+
+    assert download.tree_digest(data_root / "orl_faces", faces.ORL_FILES) == faces.ORL_DIGEST
+    assert download.tree_digest(data_root / "yale" / "yalefaces", faces.YALE_FILES) == faces.YALE_DIGEST
+    assert len(faces.ORL_FILES) == 400 and len(faces.YALE_FILES) == 164
+
+
+def test_orl_download_is_checked_before_it_enters_the_cache(data_root, local_server, redirect_downloads, tmp_path):
+    import io
+    import urllib.parse
+    import zipfile
+
+    from coursekit.data import faces
+
+    def archive(tamper: bool) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for rel in faces.ORL_FILES:
+                data = (data_root / "orl_faces" / rel).read_bytes()
+                zf.writestr(f"att_faces/{rel}", data[:-1] + b"\0" if tamper and rel == "s7/3.pgm" else data)
+        return buf.getvalue()
+
+    path = urllib.parse.urlparse(faces.ORL_URL).path
+    redirect_downloads(local_server("files", {path: archive(tamper=True)}))
+    with pytest.raises(DataNotFoundError, match=r"the ORL files in the download differ from the known copy"):
+        faces.load_orl()
+    assert not (tmp_path / "cache" / "orl_faces").exists()
+    redirect_downloads(local_server("files", {path: archive(tamper=False)}))
+    ds = faces.load_orl()
+    assert ds.images.shape == (400, 1, 112, 92) and str(tmp_path / "cache" / "orl_faces") in ds.source
