@@ -4,6 +4,8 @@ Conditions (each with an empty user cache and no COURSEKIT_DATA):
 
 * ``no network``: this machine's own network, unchanged (on a machine without internet the
   probe fails on DNS);
+* ``hanging-dns``: no network where name lookups and connects hang instead of failing
+  (``socket.create_connection`` patched to block for 60 s), so the probe bound is measured;
 * ``stalled``: a server on 127.0.0.1 that accepts and never answers (the probe succeeds, the
   download must time out: ``download.TIMEOUT_S`` per source, mirrors tried in turn);
 * ``portal``: a server on 127.0.0.1 that answers every request with a captive portal's
@@ -15,7 +17,7 @@ Peer: the issue's measurements of the previous code (no network <= 2 s; stalled:
 raised ``DataNotFoundError`` naming COURSEKIT_DATA and the fetch command, and the cache holds no
 file or temp folder afterwards (``style_image`` instead falls back to a generated texture).
 
-usage: python benchmarks/data_failures.py [--conditions no-network stalled portal 404]
+usage: python benchmarks/data_failures.py [--conditions no-network hanging-dns stalled portal 404]
 """
 
 from __future__ import annotations
@@ -102,7 +104,16 @@ def _rewrite(base: str):
 def measure(condition: str) -> list[tuple[str, float, str, str]]:
     rows, stop = [], threading.Event()
     undo = None
-    if condition in ("stalled", "portal", "404"):
+    if condition == "hanging-dns":
+        real_connect = download.socket.create_connection
+
+        def hang(address, timeout=None, *args, **kwargs):
+            stop.wait(60)
+            raise OSError("name lookup timed out")
+
+        download.socket.create_connection = hang
+        undo = lambda: setattr(download.socket, "create_connection", real_connect)  # noqa: E731
+    elif condition in ("stalled", "portal", "404"):
         undo = _rewrite(f"http://127.0.0.1:{_server('silent' if condition == 'stalled' else condition, stop)}")
     try:
         for name, loader in LOADERS.items():
@@ -134,7 +145,7 @@ def measure(condition: str) -> list[tuple[str, float, str, str]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conditions", nargs="+", default=["no-network", "stalled", "portal", "404"])
+    parser.add_argument("--conditions", nargs="+", default=["no-network", "hanging-dns", "stalled", "portal", "404"])
     args = parser.parse_args(argv)
     os.environ.pop("COURSEKIT_DATA", None)
     os.environ.pop("COURSEKIT_OFFLINE", None)

@@ -11,7 +11,8 @@ What a download promises:
   in seconds instead of hanging;
 - the bytes go to a uniquely named hidden temp file, are checked (md5/sha256 where known, the
   announced length always, never a web page), and only then renamed into place, so a
-  download that was cut short, or a captive portal's login page, never becomes a final file;
+  download that was cut short, or a captive portal's login page, never becomes a final file
+  (temp files a killed process left behind are removed a day later, by the next download);
 - an archive is unpacked by hand (names checked, links skipped, total size capped) into a temp
   folder, its contents are checked, and only then is the folder moved into place;
 - every failure, whatever its cause, reaches the learner as one ``DataNotFoundError`` that says
@@ -29,11 +30,13 @@ import socket
 import tarfile
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
@@ -47,6 +50,7 @@ __all__ = [
     "search_roots",
     "find_data",
     "is_online",
+    "any_online",
     "download_url",
     "extract_archive",
     "fetch_archive",
@@ -64,6 +68,10 @@ PROBE_TIMEOUT_S = 2.0
 TIMEOUT_S = 10.0
 # an archive that would unpack to more than this is refused (the largest, LFW, is ~250 MB)
 MAX_EXTRACT_BYTES = 2 << 30
+
+
+# a temp file or folder this old was left by a killed process (no download takes a day)
+STALE_S = 24 * 3600
 
 
 class DownloadError(OSError):
@@ -136,6 +144,23 @@ def is_online(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
     return bool(result and result[0])
 
 
+def any_online(urls: Sequence[str], timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether one of ``urls``' hosts answers (``is_online``), probing all at once.
+
+    The probes run in parallel, so mirrors on hosts that hang cost ``timeout`` in all, not each.
+
+    Examples
+    --------
+    >>> any_online(["https://a.invalid", "https://b.invalid"], timeout=0.5)
+    False
+    """
+    urls = list(urls)
+    if len(urls) < 2:
+        return bool(urls) and is_online(urls[0], timeout)
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:  # each is_online returns within timeout
+        return any(pool.map(lambda url: is_online(url, timeout), urls))
+
+
 def file_md5(path: str | os.PathLike, algorithm: str = "md5") -> str:
     """Hex digest of a file (``algorithm`` as in ``hashlib.new``), read in 1 MiB chunks.
 
@@ -169,6 +194,20 @@ def tree_digest(folder: str | os.PathLike, relpaths: Sequence[str]) -> str:
         path = folder / rel
         digest.update(f"{rel} {file_md5(path, 'sha256') if path.is_file() else 'missing'}\n".encode())
     return digest.hexdigest()
+
+
+def _remove_stale(folder: Path, pattern: str) -> None:
+    """Remove ``folder/pattern`` temp files and folders older than ``STALE_S`` (a killed process's).
+
+    Younger ones may belong to a download running in another process, so they stay.
+    """
+    now = time.time()
+    for path in folder.glob(pattern):
+        try:
+            if now - path.lstat().st_mtime > STALE_S:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        except OSError:
+            pass  # another process removed it first, or it is not ours to remove
 
 
 def _check_hashes(path: Path, url: str, md5: str | None, sha256: str | None) -> None:
@@ -256,6 +295,7 @@ def download_url(
     timeout = TIMEOUT_S if timeout is None else timeout
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(dest.parent, f".{dest.name}.*.part")
     errors = []
     for source in urls:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -346,6 +386,8 @@ def extract_archive(
     """
     archive, dest = Path(archive), Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    for pattern in (".extract-*", f".{dest.name}.old-*"):
+        _remove_stale(dest.parent, pattern)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".extract-") as tmp:
         try:
             _unpack(archive, Path(tmp), max_bytes)
@@ -444,7 +486,7 @@ def locate_or_fetch(
     if fetch is None or probe_url is None:
         raise data_not_found(name, looked_in, "it has no public download")
     probes = [probe_url] if isinstance(probe_url, str) else list(probe_url)
-    if not any(is_online(url) for url in probes):
+    if not any_online(probes):
         hosts = list(dict.fromkeys(str(urlparse(u).hostname) for u in probes))
         verb = "is" if len(hosts) == 1 else "are"
         raise data_not_found(name, looked_in, f"no local copy, and {' and '.join(hosts)} {verb} unreachable (no internet?)")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import download
-from ._common import ImageSet
+from ._common import DataNotFoundError, ImageSet
 from ._files import stack_images
 from .lfw import LFWPairs, load_lfw_pairs, load_lfw_people
 
@@ -130,6 +130,16 @@ def _read_olivetti(path: Path) -> np.ndarray:
     return _check_images(_faces_to_uint8(np.asarray(joblib.load(path))), path)
 
 
+def _is_known_olivetti(path: Path) -> bool:
+    """Whether a found Olivetti file may be read: a .npz (checked when read), or a .mat or .pkz
+    whose SHA-256 is a known one. Others are skipped, so that the search goes on (to the cache,
+    then a download) instead of stopping at a file that will never be unpickled."""
+    if path.suffix == ".npz":
+        return path.is_file()
+    known = {OLIVETTI_MAT[1]} if path.suffix == ".mat" else OLIVETTI_PKZ_SHA256
+    return path.is_file() and download.file_md5(path, "sha256") in known
+
+
 def _fetch_olivetti(cache: Path) -> None:
     """Download the original .mat (sha256-checked), convert it once into ``olivetti_faces.npz``."""
     urls, sha256 = OLIVETTI_MAT
@@ -155,7 +165,8 @@ def load_olivetti(data_home: str | os.PathLike | None = None) -> ImageSet:
     ``python -m coursekit data fetch olivetti`` writes), ``olivetti/olivettifaces.mat`` (the
     original file) or scikit-learn's ``scikit_learn_data/olivetti_py3.pkz``. Reading never
     runs code from the data: the .npz is read without pickles, and scikit-learn's .pkz (a
-    pickle) is loaded only after its SHA-256 matched a known file; every route's images are
+    pickle) is loaded only after its SHA-256 matched a known file (a .pkz or .mat with another
+    hash is skipped, and named in the error if nothing else is found); every route's images are
     checked against the known SHA-256 of the data set. When no copy exists and the network is
     up, the original .mat is downloaded (sha256-checked) and converted once into the .npz in
     the user cache dir. As in scikit-learn, pixels are scaled by the global min and max; those
@@ -173,7 +184,19 @@ def load_olivetti(data_home: str | os.PathLike | None = None) -> ImageSet:
     >>> tuple(faces.images.shape), faces.classes[0]  # doctest: +SKIP
     ((400, 1, 64, 64), 'person01')
     """
-    path = download.locate_or_fetch("olivetti", list(_OLIVETTI_FILES), data_home, _fetch_olivetti, OLIVETTI_MAT[0])
+    try:
+        path = download.locate_or_fetch("olivetti", list(_OLIVETTI_FILES), data_home, _fetch_olivetti,
+                                        OLIVETTI_MAT[0], is_valid=_is_known_olivetti)
+    except DataNotFoundError as exc:
+        roots = download.search_roots(data_home)
+        skipped = [str(root / rel) for root in roots for rel in _OLIVETTI_FILES[1:] if (root / rel).is_file()]
+        if not skipped:
+            raise
+        raise DataNotFoundError(
+            f"{exc}\nSkipped, because their SHA-256 is not one coursekit knows (truncated, altered, or written by "
+            f"another scikit-learn version; a .pkz is a pickle, which can run code, so it is never loaded "
+            f"unchecked): {', '.join(skipped)}"
+        ) from None
     images = torch.from_numpy(_read_olivetti(path))[:, None]
     labels = torch.arange(400, dtype=torch.int64) // 10
     classes = [f"person{k + 1:02d}" for k in range(40)]

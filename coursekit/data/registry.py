@@ -67,7 +67,7 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             "olivetti", "Olivetti faces: 40 people x 10 images, 64x64 grayscale (scikit-learn's copy)",
             "AT&T Laboratories Cambridge, via scikit-learn (figshare)", "credit the Olivetti Research Laboratory",
-            ("load_olivetti",), (Part("olivetti_faces", faces._OLIVETTI_FILES),),
+            ("load_olivetti",), (Part("olivetti_faces", faces._OLIVETTI_FILES, faces._is_known_olivetti),),
             faces._fetch_olivetti, faces.OLIVETTI_MAT[0],
             "the original olivettifaces.mat (figshare, else its first home at NYU), sha256-checked, "
             "converted once to .npz; a scikit-learn .pkz is read only when its sha256 is known",
@@ -205,7 +205,7 @@ def fetch(name: str, *, force: bool = False) -> Path:
         why = "it has no public download"
     else:
         probes = [info.probe_url] if isinstance(info.probe_url, str) else list(info.probe_url)
-        if not any(download.is_online(url) for url in probes):
+        if not download.any_online(probes):
             why = f"cannot reach {' or '.join(probes)} (no internet?)"
         else:
             try:

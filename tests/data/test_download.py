@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tarfile
 import threading
+import time
 import zipfile
 
 import pytest
@@ -58,6 +60,36 @@ def test_is_online_offline_env_and_hanging_probe(monkeypatch):
         release.set()
     with pytest.raises(ValueError, match="url must be an absolute URL with a host, got 'example.org'"):
         download.is_online("example.org")
+
+
+def test_any_online_probes_in_parallel(monkeypatch):
+    release, started = threading.Event(), []
+
+    def hang(address, timeout=None):
+        started.append(address)
+        release.wait(5)  # a DNS lookup or connect that never answers
+        raise OSError("gave up")
+
+    events, real_is_online = [], download.is_online
+
+    def traced(url, timeout=None):
+        events.append("start")
+        result = real_is_online(url, timeout)
+        events.append("end")
+        return result
+
+    monkeypatch.delenv("COURSEKIT_OFFLINE", raising=False)
+    monkeypatch.setattr(download.socket, "create_connection", hang)
+    monkeypatch.setattr(download, "is_online", traced)
+    try:
+        assert download.any_online(["https://a.test", "https://b.test", "https://c.test"], timeout=1.0) is False
+    finally:
+        release.set()
+    assert sorted(started) == [("a.test", 443), ("b.test", 443), ("c.test", 443)]
+    assert events == ["start"] * 3 + ["end"] * 3  # all probes ran at once, not one timeout after another
+    monkeypatch.setattr(download, "is_online", lambda url, timeout=None: url == "https://b.test")
+    assert download.any_online(["https://a.test", "https://b.test"]) is True
+    assert download.any_online([]) is False
 
 
 def test_is_online_true_when_connect_works(monkeypatch):
@@ -310,3 +342,23 @@ def test_tree_digest(tmp_path):
     assert download.tree_digest(tmp_path, ["b", "a"]) == expected
     (tmp_path / "b").unlink()
     assert download.tree_digest(tmp_path, ["a", "b"]) != expected  # a missing file changes the digest
+
+
+def test_stale_temp_files_of_killed_downloads_are_removed(monkeypatch, tmp_path):
+    data = b"abc"
+    old_part, young_part = tmp_path / ".f.bin.k1ll3d.part", tmp_path / ".f.bin.running.part"
+    old_extract, other = tmp_path / ".extract-k1ll3d", tmp_path / ".g.bin.k1ll3d.part"
+    for path in (old_part, young_part, other):
+        path.write_bytes(b"partial")
+    old_extract.mkdir()
+    (old_extract / "x").write_bytes(b"half")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for path in (old_part, old_extract, other):
+        os.utime(path, (two_days_ago, two_days_ago))
+    monkeypatch.setattr(download.urllib.request, "urlopen", lambda req, timeout=None: _Response(data))
+    download.download_url("https://h.test/f", tmp_path / "f.bin", md5=hashlib.md5(data).hexdigest())
+    assert not old_part.exists() and young_part.exists()  # a young one may be another process's download
+    assert other.exists()  # another file's temp files are that download's business
+    archive = _tar(tmp_path / "a.tgz", [("d/marker", b"m")])
+    download.extract_archive(archive, tmp_path / "out", marker="marker")
+    assert not old_extract.exists()

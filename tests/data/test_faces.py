@@ -43,7 +43,7 @@ def test_olivetti_real(data_root):
 def test_olivetti_offline_error_names_env_and_command(offline):
     with pytest.raises(DataNotFoundError, match=r"python -m coursekit data fetch olivetti[\s\S]*COURSEKIT_DATA tells"):
         faces.load_olivetti()
-    assert offline == list(faces.OLIVETTI_MAT[0])  # it checked the network before trying a download
+    assert sorted(offline) == sorted(faces.OLIVETTI_MAT[0])  # it checked the network before trying a download
 
 
 class _Payload:
@@ -62,14 +62,17 @@ def test_olivetti_never_unpickles_an_unknown_pkz(tmp_path, offline):
     pkz = tmp_path / "scikit_learn_data" / "olivetti_py3.pkz"
     pkz.parent.mkdir()
     joblib.dump(_Payload(tmp_path / "pwned"), pkz, compress=6)
+    with pytest.raises(DataNotFoundError, match=r"(?s)no local copy.*Skipped, because their SHA-256 is not one "
+                       r"coursekit knows .*never loaded unchecked\): .*olivetti_py3\.pkz$"):
+        faces.load_olivetti(tmp_path)  # skipped: the search went on, found nothing, and says why
     with pytest.raises(ValueError, match=r"refusing to read .*olivetti_py3\.pkz.*loading a pickle can run code.*sha256 is [0-9a-f]{64}"):
-        faces.load_olivetti(tmp_path)
+        faces._read_olivetti(pkz)  # and reading it directly is refused too
     assert not (tmp_path / "pwned").exists()  # the payload never ran
     joblib.load(pkz)  # the payload is live: an unchecked load runs it
     assert (tmp_path / "pwned").is_dir()
     pkz.write_bytes(b"not a pickle at all")
     with pytest.raises(ValueError, match=r"refusing to read .*\(truncated, corrupt, altered, or written by another"):
-        faces.load_olivetti(tmp_path)
+        faces._read_olivetti(pkz)
 
 
 def test_olivetti_mat_with_wrong_checksum_and_damaged_npz(tmp_path, offline):
@@ -77,8 +80,10 @@ def test_olivetti_mat_with_wrong_checksum_and_damaged_npz(tmp_path, offline):
 
     (tmp_path / "olivetti").mkdir()
     savemat(tmp_path / "olivetti" / "olivettifaces.mat", {"faces": np.zeros((4096, 400), np.uint8)})
-    with pytest.raises(ValueError, match=r"is not the original olivettifaces\.mat: its sha256 is [0-9a-f]{64}, expected b612fb96"):
+    with pytest.raises(DataNotFoundError, match=r"(?s)Skipped.*olivetti/olivettifaces\.mat$"):
         faces.load_olivetti(tmp_path)
+    with pytest.raises(ValueError, match=r"is not the original olivettifaces\.mat: its sha256 is [0-9a-f]{64}, expected b612fb96"):
+        faces._read_olivetti(tmp_path / "olivetti" / "olivettifaces.mat")
     np.savez(tmp_path / "olivetti" / "olivetti_faces.npz", images=np.zeros((400, 64, 64), np.uint8))
     with pytest.raises(ValueError, match=r"olivetti_faces\.npz' are damaged or altered: their sha256 is"):
         faces.load_olivetti(tmp_path)  # the .npz comes first, and is checked
