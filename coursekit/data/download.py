@@ -292,7 +292,13 @@ def download_url(
     urls = [url] if isinstance(url, str) else list(url)
     if not urls or not all(isinstance(u, str) for u in urls):
         raise TypeError(f"url must be a str or a non-empty sequence of str, got {url!r}")
+    for name, value, length in (("md5", md5, 32), ("sha256", sha256, 64)):
+        if value is not None and not (isinstance(value, str) and len(value) == length
+                                      and all(c in "0123456789abcdefABCDEF" for c in value)):
+            raise ValueError(f"{name} must be None or {length} hex digits, got {value!r}")
     timeout = TIMEOUT_S if timeout is None else timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(dest.parent, f".{dest.name}.*.part")
@@ -384,7 +390,11 @@ def extract_archive(
     >>> extract_archive("all_runs.zip", cache / "omniglot" / "one_shot_runs", marker="run01/class_labels.txt")  # doctest: +SKIP
     PosixPath('.../omniglot/one_shot_runs')
     """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}")
     archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise FileNotFoundError(f"archive {str(archive)!r} does not exist")
     dest.parent.mkdir(parents=True, exist_ok=True)
     for pattern in (".extract-*", f".{dest.name}.old-*"):
         _remove_stale(dest.parent, pattern)

@@ -208,9 +208,15 @@ def load_olivetti(data_home: str | os.PathLike | None = None) -> ImageSet:
 
 
 def _verify_tree(name: str, files: tuple[str, ...], digest: str, folder: Path) -> None:
+    """Check the unpacked files against the known digest, then drop every file it does not cover,
+    so that only checked files are installed (a loader globs its folder)."""
     if (got := download.tree_digest(folder, files)) != digest:
         raise ValueError(f"the {name} files in the download differ from the known copy "
                          f"(tree digest {got}, expected {digest})")
+    checked = {folder / rel for rel in files}
+    for path in [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]:
+        if path not in checked:
+            path.unlink()
 
 
 def _fetch_orl(cache: Path) -> None:

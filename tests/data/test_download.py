@@ -113,8 +113,8 @@ def test_download_url_checks_hash_and_renames(monkeypatch, tmp_path):
     got = download.download_url("https://h.test/f", dest, md5=hashlib.md5(data).hexdigest(),
                                 sha256=hashlib.sha256(data).hexdigest())
     assert got == dest and dest.read_bytes() == data and not (tmp_path / "sub" / "file.bin.part").exists()
-    with pytest.raises(download.DownloadError, match=r"https://h.test/g has sha256 [0-9a-f]{64}, expected abc: not the"):
-        download.download_url("https://h.test/g", tmp_path / "g.bin", sha256="abc")
+    with pytest.raises(download.DownloadError, match=r"https://h.test/g has sha256 [0-9a-f]{64}, expected 0{64}: not the"):
+        download.download_url("https://h.test/g", tmp_path / "g.bin", sha256="0" * 64)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]  # no g.bin, no temp file
 
 
@@ -362,3 +362,20 @@ def test_stale_temp_files_of_killed_downloads_are_removed(monkeypatch, tmp_path)
     archive = _tar(tmp_path / "a.tgz", [("d/marker", b"m")])
     download.extract_archive(archive, tmp_path / "out", marker="marker")
     assert not old_extract.exists()
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match=r"md5 must be None or 32 hex digits, got 'abc'"):
+        download.download_url("https://h.test/f", tmp_path / "f", md5="abc")
+    with pytest.raises(ValueError, match=r"sha256 must be None or 64 hex digits, got 'z{64}'"):
+        download.download_url("https://h.test/f", tmp_path / "f", sha256="z" * 64)
+    for timeout in (0, -1, float("nan"), float("inf"), True, "10"):
+        with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds"):
+            download.download_url("https://h.test/f", tmp_path / "f", md5="0" * 32, timeout=timeout)
+    archive = _tar(tmp_path / "a.tgz", [("d/marker", b"m")])
+    for max_bytes in (0, 1.5, True):
+        with pytest.raises(ValueError, match=r"max_bytes must be a positive int, got"):
+            download.extract_archive(archive, tmp_path / "out", marker="marker", max_bytes=max_bytes)
+    with pytest.raises(FileNotFoundError, match=r"archive '.*nope\.tgz' does not exist"):
+        download.extract_archive(tmp_path / "nope.tgz", tmp_path / "out", marker="marker")
+    assert list(tmp_path.iterdir()) == [archive]  # nothing created

@@ -133,6 +133,7 @@ def test_orl_download_is_checked_before_it_enters_the_cache(data_root, local_ser
             for rel in faces.ORL_FILES:
                 data = (data_root / "orl_faces" / rel).read_bytes()
                 zf.writestr(f"att_faces/{rel}", data[:-1] + b"\0" if tamper and rel == "s7/3.pgm" else data)
+            zf.writestr("att_faces/s1/11.pgm", (data_root / "orl_faces" / "s2" / "1.pgm").read_bytes())  # unchecked
         return buf.getvalue()
 
     path = urllib.parse.urlparse(faces.ORL_URL).path
@@ -143,3 +144,4 @@ def test_orl_download_is_checked_before_it_enters_the_cache(data_root, local_ser
     redirect_downloads(local_server("files", {path: archive(tamper=False)}))
     ds = faces.load_orl()
     assert ds.images.shape == (400, 1, 112, 92) and str(tmp_path / "cache" / "orl_faces") in ds.source
+    assert not (tmp_path / "cache" / "orl_faces" / "s1" / "11.pgm").exists()  # only checked files are installed
