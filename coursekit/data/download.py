@@ -245,7 +245,9 @@ def _transfer(url: str, out, *, timeout: float, desc: str, has_hash: bool) -> No
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"{url} answered HTTP {exc.code} ({exc.reason})") from None
     except urllib.error.URLError as exc:
-        raise DownloadError(f"cannot connect to {url} within {timeout:g} s: {exc.reason}") from None
+        late = isinstance(exc.reason, TimeoutError)
+        raise DownloadError(f"cannot connect to {url}: {'no answer within ' if late else ''}"
+                            f"{f'{timeout:g} s' if late else exc.reason}") from None
     except TimeoutError:
         raise DownloadError(f"{url} sent no data for {timeout:g} s (a stalled server)") from None
     except (http.client.HTTPException, OSError) as exc:
@@ -297,7 +299,9 @@ def download_url(
                                       and all(c in "0123456789abcdefABCDEF" for c in value)):
             raise ValueError(f"{name} must be None or {length} hex digits, got {value!r}")
     timeout = TIMEOUT_S if timeout is None else timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not 0 < timeout < float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)

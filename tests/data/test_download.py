@@ -369,8 +369,11 @@ def test_bad_arguments(tmp_path):
         download.download_url("https://h.test/f", tmp_path / "f", md5="abc")
     with pytest.raises(ValueError, match=r"sha256 must be None or 64 hex digits, got 'z{64}'"):
         download.download_url("https://h.test/f", tmp_path / "f", sha256="z" * 64)
-    for timeout in (0, -1, float("nan"), float("inf"), True, "10"):
-        with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds"):
+    for timeout in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds, got"):
+            download.download_url("https://h.test/f", tmp_path / "f", md5="0" * 32, timeout=timeout)
+    for timeout in (True, "10"):
+        with pytest.raises(TypeError, match=r"timeout must be a number of seconds, got (bool|str)"):
             download.download_url("https://h.test/f", tmp_path / "f", md5="0" * 32, timeout=timeout)
     archive = _tar(tmp_path / "a.tgz", [("d/marker", b"m")])
     for max_bytes in (0, 1.5, True):
@@ -379,3 +382,14 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"archive '.*nope\.tgz' does not exist"):
         download.extract_archive(tmp_path / "nope.tgz", tmp_path / "out", marker="marker")
     assert list(tmp_path.iterdir()) == [archive]  # nothing created
+
+
+def test_download_url_connection_refused(tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    # the port is closed now: nothing listens there
+    with pytest.raises(download.DownloadError, match=rf"cannot connect to http://127\.0\.0\.1:{port}/f: .*refused"):
+        download.download_url(f"http://127.0.0.1:{port}/f", tmp_path / "f", md5="0" * 32, timeout=2)
+    assert list(tmp_path.iterdir()) == []
