@@ -1,12 +1,10 @@
-"""Tests for the command line: ``python -m coursekit doctor`` and ``python -m coursekit data``."""
+"""Tests for the command line: ``python -m coursekit doctor`` (``data`` is in tests/cli/test_data.py)."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
 import sys
-
-import pytest
 
 from coursekit.cli import doctor, main
 
@@ -19,7 +17,7 @@ def test_doctor_real(data_root, capsys):
     assert "(from COURSEKIT_DATA)" in out
     rows = doctor.dataset_report()
     status = {(name, part): s for name, part, s, _ in rows}
-    for key in [("olivetti", "olivetti_py3.pkz"), ("lfw", "images"), ("lfw", "pairsDevTest.txt"),
+    for key in [("olivetti", "olivetti_faces"), ("lfw", "images"), ("lfw", "pairsDevTest.txt"),
                 ("omniglot", "images_background_small1"), ("omniglot", "images_background_small2"),
                 ("omniglot", "one_shot_runs"), ("mr", "rt-polarity.pos/.neg"), ("style", "starry_night")]:
         assert status[key] == "data dir", key
@@ -29,7 +27,7 @@ def test_doctor_real(data_root, capsys):
 def test_doctor_missing_everything(offline, capsys):
     assert main(["doctor"]) == 0  # missing data is reported, not an installation failure
     out = capsys.readouterr().out
-    assert "olivetti  olivetti_py3.pkz           missing" in out
+    assert "olivetti  olivetti_faces             missing" in out
     assert "user cache dir" in out
     assert offline == []  # the doctor never probes the network
 
@@ -70,31 +68,6 @@ def test_bad_data_dir_reported(monkeypatch, tmp_path, capsys):
     assert main(["data", "list"]) == 2
     assert main(["doctor", "--data-home", str(tmp_path / "also-nowhere")]) == 0
     assert "also-nowhere' does not exist" in capsys.readouterr().out
-
-
-def test_data_list_and_fetch(offline, capsys):
-    assert main(["data", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "olivetti: MISSING" in out and "Pang & Lee" in out and "loaders: load_lfw_people, load_lfw_pairs" in out
-    assert main(["data", "fetch", "bogus"]) == 2
-    assert "unknown data set 'bogus'" in capsys.readouterr().out
-    assert main(["data", "fetch", "mr", "olivetti"]) == 1
-    out = capsys.readouterr().out
-    assert "mr: not fetched" in out and "olivetti: not fetched" in out and "no internet" in out
-    assert main(["data", "fetch", "all"]) == 1
-    assert len(offline) == 2 + 7  # each data set probed its host once; nothing was downloaded
-
-
-def test_data_list_real(data_root, capsys):
-    assert main(["data", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "lfw: available" in out and "MISSING" not in out
-
-
-def test_fetch_requires_a_name():
-    with pytest.raises(SystemExit):
-        main(["data", "fetch"])
-
 
 
 def test_doctor_reports_the_alignment_extra(monkeypatch, capsys):

@@ -19,6 +19,7 @@ def list_datasets(data_home=None) -> int:
         ok = all(found[p.name] is not None for p in info.parts if p.required)
         print(f"{name}: {'available' if ok else 'MISSING'}  --  {info.description}")
         print(f"    source: {info.source}; terms: {info.licence}; loaders: {', '.join(info.loaders)}")
+        print(f"    download: {info.download}")
         for part in info.parts:
             path = found[part.name]
             status = registry.where(path, data_home) if (path or part.required) else "not present (optional)"
@@ -27,7 +28,11 @@ def list_datasets(data_home=None) -> int:
 
 
 def fetch_datasets(names: list[str], *, force: bool = False) -> int:
-    """Download data sets into the user cache dir; 1 if any could not be fetched."""
+    """Download data sets into the user cache dir; 1 if any could not be fetched.
+
+    Prints, for each, where it is afterwards, or why it could not be fetched (an offline
+    machine fails within seconds, with what ``COURSEKIT_DATA`` is and how to use it).
+    """
     from coursekit.data import registry
 
     if names == ["all"]:
@@ -37,8 +42,8 @@ def fetch_datasets(names: list[str], *, force: bool = False) -> int:
     status = 0
     for name in names:
         try:
-            cache = registry.fetch(name, force=force)
-            print(f"{name}: ready (in the data dir or {cache})")
+            registry.fetch(name, force=force)
+            print(f"{name}: ready, {registry.describe(name)}")
         except OSError as exc:
             print(f"{name}: not fetched: {exc}")
             status = 1
@@ -63,5 +68,6 @@ def add_parser(subparsers) -> None:
     lister.add_argument("--data-home", default=None, help="a data folder to check instead of $COURSEKIT_DATA")
     fetcher = actions.add_parser("fetch", help="download data sets into the user cache (needs internet)")
     fetcher.add_argument("names", nargs="+", metavar="NAME", help="a data set name (see `data list`) or 'all'")
-    fetcher.add_argument("--force", action="store_true", help="download even when already available")
+    fetcher.add_argument("--force", action="store_true",
+                         help="download into the user cache even when a copy is already available")
     parser.set_defaults(func=_run)

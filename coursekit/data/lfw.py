@@ -4,7 +4,8 @@ The images sit in a folder per person (``<Name>/<Name>_0001.jpg``, 250x250 RGB),
 official variants: ``lfw-deepfunneled`` (preferred), ``lfw_funneled``/``lfw-funneled`` or the
 original ``lfw``; the layouts of scikit-learn's cache (``scikit_learn_data/lfw_home``) and
 torchvision's (``lfw-py``) are searched too. Downloads use the funneled archive and the pair
-lists that scikit-learn downloads (figshare mirror of the LFW site, sha256-checked).
+lists that scikit-learn downloads (figshare mirror of the LFW site, sha256-checked), with the
+LFW site itself as a second source (accepted only when its files have the same sha256).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ PAIRS = {  # file name -> (url, sha256), as in sklearn.datasets._lfw
     "pairs.txt": ("https://ndownloader.figshare.com/files/5976006",
                   "ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592"),
 }
+# second source: the LFW site itself; the same sha256 is required, so only the identical file is accepted
+_UMASS = "http://vis-www.cs.umass.edu/lfw/"
 CREDIT = "Labeled Faces in the Wild (University of Massachusetts, Amherst; cite Huang et al. 2007; research use)"
 
 
@@ -83,16 +86,17 @@ def _is_person_layout(folder: Path) -> bool:
 
 def _fetch_lfw(cache: Path) -> None:
     url, sha = FUNNELED
-    archive = download.download_url(url, cache / "downloads" / "lfw-funneled.tgz", sha256=sha)
-    download.extract_archive(archive, cache / "lfw" / "lfw_funneled", marker="Aaron_Eckhart/Aaron_Eckhart_0001.jpg")
+    download.fetch_archive((url, _UMASS + "lfw-funneled.tgz"), cache / "lfw" / "lfw_funneled",
+                           marker="Aaron_Eckhart/Aaron_Eckhart_0001.jpg", sha256=sha)
     for name, (url, sha) in PAIRS.items():
-        download.download_url(url, cache / "lfw" / name, sha256=sha)
+        download.download_url((url, _UMASS + name), cache / "lfw" / name, sha256=sha)
 
 
 def lfw_root(data_home: str | os.PathLike | None = None) -> Path:
     """The folder-per-person LFW image folder (downloaded into the cache dir when missing)."""
     rels = [str(Path(parent) / variant) for parent in _PARENTS for variant in _VARIANTS]
-    return download.locate_or_fetch("lfw", rels, data_home, _fetch_lfw, FUNNELED[0], is_valid=_is_person_layout)
+    return download.locate_or_fetch("lfw", rels, data_home, _fetch_lfw, (FUNNELED[0], _UMASS),
+                                    is_valid=_is_person_layout)
 
 
 def center_crop(images: torch.Tensor, side: int) -> torch.Tensor:

@@ -27,6 +27,8 @@ from ._files import check_size, resize, stack_images
 __all__ = ["OneShotRun", "load_omniglot", "load_omniglot_runs", "invert_ink", "OMNIGLOT_SETS"]
 
 _BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
+# second source: the same files through github.com (another host name), md5-checked alike
+_MIRROR_URL = "https://github.com/brendenlake/omniglot/raw/master/python/"
 OMNIGLOT_SETS = {  # background= -> (folder, archive, md5, an alphabet the archive must hold)
     "small1": ("images_background_small1", "images_background_small1.zip", "e704a628b5459e08445c13499850abc4", "Balinese"),
     "small2": ("images_background_small2", "images_background_small2.zip", "b75a71a51d3b13f821f212756fe481fd", "Tagalog"),
@@ -89,10 +91,13 @@ def _ink(size, img: Image.Image) -> Image.Image:
     return resize(ImageOps.invert(img), size)  # invert first so that resizing blends ink into 0
 
 
+def _urls(relpath: str) -> tuple[str, str]:
+    return _BASE_URL + relpath, _MIRROR_URL + relpath
+
+
 def _fetch_set(background: str, cache: Path) -> None:
     folder, archive, md5, alphabet = OMNIGLOT_SETS[background]
-    path = download.download_url(_BASE_URL + archive, cache / "downloads" / archive, md5=md5)
-    download.extract_archive(path, cache / "omniglot" / folder, marker=alphabet)
+    download.fetch_archive(_urls(archive), cache / "omniglot" / folder, marker=alphabet, md5=md5)
 
 
 def _has_alphabets(folder: Path) -> bool:
@@ -131,7 +136,7 @@ def load_omniglot(
     folder = OMNIGLOT_SETS[background][0]
     root = download.locate_or_fetch(
         "omniglot", [f"omniglot/{folder}", folder, f"omniglot-py/{folder}"], data_home,
-        partial(_fetch_set, background), _BASE_URL, is_valid=_has_alphabets,
+        partial(_fetch_set, background), (_BASE_URL, _MIRROR_URL), is_valid=_has_alphabets,
     )
     paths, labels, classes = [], [], []
     for alphabet in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -148,8 +153,8 @@ def load_omniglot(
 
 
 def _fetch_runs(cache: Path) -> None:
-    path = download.download_url(_BASE_URL + RUNS[0], cache / "downloads" / "all_runs.zip", md5=RUNS[1])
-    download.extract_archive(path, cache / "omniglot" / "one_shot_runs", marker="run01/class_labels.txt")
+    download.fetch_archive(_urls(RUNS[0]), cache / "omniglot" / "one_shot_runs",
+                           marker="run01/class_labels.txt", md5=RUNS[1])
 
 
 def _parse_answers(run: Path) -> torch.Tensor:
@@ -197,7 +202,7 @@ def load_omniglot_runs(
     size = check_size(size)
     root = download.locate_or_fetch(
         "omniglot", ["omniglot/one_shot_runs", "one_shot_runs", "omniglot/all_runs", "omniglot-py/one_shot_runs"],
-        data_home, _fetch_runs, _BASE_URL, is_valid=lambda p: any(p.glob("run*/class_labels.txt")),
+        data_home, _fetch_runs, (_BASE_URL, _MIRROR_URL), is_valid=lambda p: any(p.glob("run*/class_labels.txt")),
     )
     runs = []
     for run in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"run\d+", p.name)):

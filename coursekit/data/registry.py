@@ -17,8 +17,9 @@ from pathlib import Path
 
 from .. import config
 from . import download, faces, images, lfw, omniglot, text
+from ._common import DataNotFoundError
 
-__all__ = ["Part", "DatasetInfo", "DATASETS", "dataset_info", "locate", "where", "fetch"]
+__all__ = ["Part", "DatasetInfo", "DATASETS", "dataset_info", "locate", "where", "describe", "fetch"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class DatasetInfo:
     loaders: tuple[str, ...]
     parts: tuple[Part, ...]
     fetch: Callable[[Path], None] | None = field(default=None, repr=False)
-    probe_url: str | None = None
+    probe_url: str | tuple[str, ...] | None = None
+    download: str = ""  # how a download is checked, and how sure its source is (``data list``)
 
 
 def _fetch_all(*fetchers: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -65,19 +67,27 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             "olivetti", "Olivetti faces: 40 people x 10 images, 64x64 grayscale (scikit-learn's copy)",
             "AT&T Laboratories Cambridge, via scikit-learn (figshare)", "credit the Olivetti Research Laboratory",
-            ("load_olivetti",), (Part("olivetti_py3.pkz", ("scikit_learn_data/olivetti_py3.pkz",)),),
-            faces._fetch_olivetti, faces.OLIVETTI_URL,
+            ("load_olivetti",), (Part("olivetti_faces", faces._OLIVETTI_FILES, faces._is_known_olivetti),),
+            faces._fetch_olivetti, faces.OLIVETTI_MAT[0],
+            "the original olivettifaces.mat (figshare, else its first home at NYU), sha256-checked, "
+            "converted once to .npz; a scikit-learn .pkz is read only when its sha256 is known",
         ),
         DatasetInfo(
             "orl", "AT&T (ORL) faces at full resolution: 40 people x 10 images, 112x92 PGM",
             faces.ORL_URL, "credit the Olivetti Research Laboratory (see its README)",
             ("load_orl",), (Part("orl_faces", ("orl_faces",), lambda p: (p / "s1").is_dir()),),
             faces._fetch_orl, faces.ORL_URL,
+            "one source (its host is uncertain), no second one known; the archive's checksum is unknown, "
+            "its 400 images are checked against the digest of the course's offline copy. If the "
+            "download fails, only a local copy works (COURSEKIT_DATA); load_olivetti has the same people",
         ),
         DatasetInfo(
             "yale", "Yale faces: 15 people x 11 lighting/expression conditions, 243x320 GIF",
             faces.YALE_URL, "Yale University; research use",
             ("load_yale",), (Part("yalefaces", ("yale/yalefaces",)),), faces._fetch_yale, faces.YALE_URL,
+            "its host is reported gone and no second source is known: expect only a local copy to work "
+            "(COURSEKIT_DATA); the archive's checksum is unknown, its 164 images are checked against the "
+            "digest of the course's offline copy",
         ),
         DatasetInfo(
             "lfw", "Labeled Faces in the Wild: 250x250 RGB faces, folder per person, and the official pair lists",
@@ -85,7 +95,8 @@ DATASETS: dict[str, DatasetInfo] = {
             "research use; cite Huang et al. 2007", ("load_lfw_people", "load_lfw_pairs"),
             (Part("images", _LFW_ROOTS, lfw._is_person_layout),
              *(Part(f, tuple(str(Path(p) / f) for p in lfw._PARENTS)) for f in ("pairsDevTest.txt", "pairsDevTrain.txt", "pairs.txt"))),
-            lfw._fetch_lfw, lfw.FUNNELED[0],
+            lfw._fetch_lfw, (lfw.FUNNELED[0], lfw._UMASS),
+            "figshare (scikit-learn's mirror), else the LFW site; every file sha256-checked",
         ),
         DatasetInfo(
             "omniglot", "Omniglot handwritten characters (small background sets, the 20 one-shot runs, full sets)",
@@ -96,13 +107,16 @@ DATASETS: dict[str, DatasetInfo] = {
                   lambda p: (p / "run01" / "class_labels.txt").is_file()),
              _omniglot_part("background", False), _omniglot_part("evaluation", False)),
             _fetch_all(*(partial(omniglot._fetch_set, k) for k in omniglot.OMNIGLOT_SETS), omniglot._fetch_runs),
-            omniglot._BASE_URL,
+            (omniglot._BASE_URL, omniglot._MIRROR_URL),
+            "raw.githubusercontent.com, else github.com; every archive md5-checked",
         ),
         DatasetInfo(
             "mr", "Movie-review sentence polarity v1.0: 5,331 positive + 5,331 negative sentences",
             text.MR_URL, "cite Pang & Lee 2005", ("load_mr_polarity",),
             (Part("rt-polarity.pos/.neg", ("mr_polarity", "rt-polaritydata"), lambda p: (p / "rt-polarity.pos").is_file()),),
             text._fetch_mr, text.MR_URL,
+            "one source (Cornell); the archive's checksum is unknown, its two files are md5-checked "
+            "before they are moved into the cache",
         ),
         DatasetInfo(
             "style", "Reproductions of public-domain paintings for style transfer",
@@ -111,6 +125,8 @@ DATASETS: dict[str, DatasetInfo] = {
             tuple(Part(n, (f"style/{n}.jpg",), required=n in images.STYLE_URLS) for n in images.STYLE_IMAGES),
             _fetch_all(*(partial(images._fetch_style, n) for n in images.STYLE_URLS)),
             next(iter(images.STYLE_URLS.values()))[0],
+            f"{len(images.STYLE_URLS)} of {len(images.STYLE_IMAGES)} paintings have a source, each "
+            "md5-checked; the others exist only in a local copy",
         ),
     ]
 }
@@ -145,21 +161,61 @@ def where(path: Path | None, data_home: str | os.PathLike | None = None) -> str:
     return "cache"
 
 
+def describe(name: str, data_home: str | os.PathLike | None = None) -> str:
+    """Where the parts of ``name`` that are present lie, e.g. "in COURSEKIT_DATA (/data)".
+
+    Examples
+    --------
+    >>> describe("mr", "/tmp")
+    'nowhere'
+    """
+    roots = {"data dir": ("in COURSEKIT_DATA" if data_home is None else "in the data dir", config.data_dir(data_home)),
+             "cache": ("in the user cache", config.cache_dir())}
+    found = [p for p in locate(name, data_home).values() if p is not None]
+    places = dict.fromkeys(f"{roots[where(p, data_home)][0]} ({roots[where(p, data_home)][1]})" for p in found)
+    return " and ".join(places) or "nowhere"
+
+
 def fetch(name: str, *, force: bool = False) -> Path:
     """Download data set ``name`` into the user cache dir (skipped when all its parts are found).
 
-    Raises ``DataNotFoundError`` when it has no public download or the host is unreachable.
-    Returns the cache dir.
+    With ``force``, download it into the cache even when a copy exists (in ``$COURSEKIT_DATA``
+    or the cache); that copy is left as it is when the download fails.
+
+    Returns
+    -------
+    Path
+        The cache dir.
+
+    Raises
+    ------
+    DataNotFoundError
+        When it has no public download, no host answers, or the download fails; the message
+        says why, where a copy already is (if anywhere), and what ``COURSEKIT_DATA`` is.
     """
     info = dataset_info(name)
     cache = config.cache_dir()
     found = locate(name)
-    if not force and all(found[p.name] is not None for p in info.parts if p.required):
+    present = [found[p.name] for p in info.parts if p.required]
+    if not force and all(path is not None for path in present):
         return cache
     looked_in = [cache / rel for p in info.parts for rel in p.relpaths[:1]]
+    why = ""
     if info.fetch is None or info.probe_url is None:
-        raise download.data_not_found(name, looked_in, "it has no public download")
-    if not download.is_online(info.probe_url):
-        raise download.data_not_found(name, looked_in, f"cannot reach {info.probe_url} (no internet?)")
-    info.fetch(cache)
-    return cache
+        why = "it has no public download"
+    else:
+        probes = [info.probe_url] if isinstance(info.probe_url, str) else list(info.probe_url)
+        if not download.any_online(probes):
+            why = f"cannot reach {' or '.join(probes)} (no internet?)"
+        else:
+            try:
+                info.fetch(cache)
+                return cache
+            except (OSError, ValueError) as exc:
+                why = f"the download failed: {exc}"
+    if all(path is not None for path in present):  # only with force: a copy is already here
+        raise DataNotFoundError(
+            f"data set {name!r} is already available {describe(name)} and the loaders keep using that copy; "
+            f"--force re-downloads it into the user cache ({cache}), and that failed: {why}."
+        )
+    raise download.data_not_found(name, looked_in, why, fetch_hint=False)

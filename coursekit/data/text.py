@@ -45,12 +45,17 @@ class TextSet:
         return len(self.sentences)
 
 
+def _verify_mr(folder: Path) -> None:
+    for name, md5 in MR_MD5.items():  # the archive has no published checksum; its two files do
+        path = folder / name
+        got = download.file_md5(path) if path.is_file() else "missing"
+        if got != md5:
+            raise ValueError(f"md5 of {name} in the download is {got}, expected {md5}")
+
+
 def _fetch_mr(cache: Path) -> None:
-    archive = download.download_url(MR_URL, cache / "downloads" / "rt-polaritydata.tar.gz")
-    dest = download.extract_archive(archive, cache / "mr_polarity", marker="rt-polarity.pos")
-    for name, md5 in MR_MD5.items():  # the archive has no published checksum; its files do here
-        if (got := download.file_md5(dest / name)) != md5:
-            raise OSError(f"md5 of the downloaded {dest / name} is {got}, expected {md5}")
+    # the files are checked in the temp folder, before anything is moved into the cache
+    download.fetch_archive(MR_URL, cache / "mr_polarity", marker="rt-polarity.pos", verify=_verify_mr)
 
 
 def _read_lines(path: Path) -> tuple[list[str], int]:

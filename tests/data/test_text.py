@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import tarfile
+import urllib.parse
 
 import pytest
 import torch
 
-from coursekit.data import DataNotFoundError, download, text
+from coursekit.data import DataNotFoundError, text
 
 
 def _mr(tmp_path, pos: bytes, neg: bytes):
@@ -50,7 +51,7 @@ def test_mr_missing_and_empty(tmp_path, offline):
 
 
 def test_mr_offline(offline):
-    with pytest.raises(DataNotFoundError, match=r"COURSEKIT_DATA[\s\S]*python -m coursekit data fetch mr"):
+    with pytest.raises(DataNotFoundError, match=r"python -m coursekit data fetch mr[\s\S]*COURSEKIT_DATA tells"):
         text.load_mr_polarity()
     assert offline == [text.MR_URL]
 
@@ -65,26 +66,22 @@ def _archive(pos: bytes, neg: bytes) -> bytes:
     return buf.getvalue()
 
 
-def test_mr_download_is_checked(data_root, monkeypatch, tmp_path, offline):
-    # the real files, served from a fake Cornell archive: downloaded, unpacked, md5-checked, loaded
+def test_mr_download_is_checked_before_it_enters_the_cache(data_root, local_server, redirect_downloads, tmp_path):
+    # the real files, served as a Cornell archive from 127.0.0.1: downloaded, unpacked, md5-checked, loaded
     pos = (data_root / "mr_polarity" / "rt-polarity.pos").read_bytes()
     neg = (data_root / "mr_polarity" / "rt-polarity.neg").read_bytes()
-    payload = {"data": _archive(pos, neg)}
-
-    def fake_download(url, dest, **kwargs):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(payload["data"])
-        return dest
-
-    monkeypatch.setattr(download, "is_online", lambda url, timeout=None: True)
-    monkeypatch.setattr(download, "download_url", fake_download)
+    path = urllib.parse.urlparse(text.MR_URL).path
+    tampered = local_server("files", {path: _archive(pos.replace(b"good", b"evil", 1), neg)})
+    redirect_downloads(tampered)
+    for _ in range(2):  # the second call must not find (and load) what the first one refused
+        with pytest.raises(DataNotFoundError, match=r"md5 of rt-polarity\.pos in the download is [0-9a-f]+, expected afcc7ff5"):
+            text.load_mr_polarity()
+        assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["downloads"]
+        assert list((tmp_path / "cache" / "downloads").iterdir()) == []  # the archive is gone too
+    redirect_downloads(local_server("files", {path: _archive(pos, neg)}))
     mr = text.load_mr_polarity()
     assert len(mr) == 10662 and str(tmp_path / "cache" / "mr_polarity") in mr.source
-    # a tampered archive is refused
-    (tmp_path / "cache" / "mr_polarity").rename(tmp_path / "old")
-    payload["data"] = _archive(pos[:-10], neg)
-    with pytest.raises(OSError, match=r"md5 of the downloaded .*rt-polarity\.pos is .*, expected afcc7ff5"):
-        text.load_mr_polarity()
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["downloads", "mr_polarity"]
 
 
 def test_textset_validates_labels():

@@ -1,4 +1,4 @@
-"""Tests for coursekit.data.faces (Olivetti, ORL, Yale) and coursekit.data.lfw (LFW people and pairs)."""
+"""Tests for coursekit.data.lfw: LFW people and the official pair lists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from coursekit.data import DataNotFoundError, faces, lfw
+from coursekit.data import DataNotFoundError, lfw
 
 
 def _write(path, array, fmt=None):
@@ -20,94 +20,6 @@ def _truncate(path):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
 
-
-# ---------------------------------------------------------------- Olivetti
-
-def test_olivetti_real(data_root):
-    from sklearn.datasets import fetch_olivetti_faces
-
-    ds = faces.load_olivetti()
-    assert ds.images.shape == (400, 1, 64, 64) and ds.images.dtype == torch.uint8
-    assert ds.labels.tolist() == [k for k in range(40) for _ in range(10)]
-    assert ds.classes[0] == "person01" and ds.classes[-1] == "person40" and len(ds.classes) == 40
-    ref = fetch_olivetti_faces(data_home=data_root / "scikit_learn_data", download_if_missing=False).images
-    assert np.abs(ds.images[:, 0].numpy() / 255.0 - ref).max() <= 0.5 / 255 + 1e-6  # round(255 x)
-    assert "Olivetti" in ds.source
-
-
-def test_olivetti_offline_error_names_env_and_command(offline):
-    with pytest.raises(DataNotFoundError, match=r"COURSEKIT_DATA.*\n?.*python -m coursekit data fetch olivetti"):
-        faces.load_olivetti()
-    assert offline == [faces.OLIVETTI_URL]  # it checked the network before trying a download
-
-
-def test_olivetti_corrupt_file(tmp_path, offline):
-    (tmp_path / "scikit_learn_data").mkdir()
-    (tmp_path / "scikit_learn_data" / "olivetti_py3.pkz").write_bytes(b"not a pickle at all")
-    with pytest.raises(ValueError, match=r"olivetti_py3\.pkz.*truncated or corrupt"):
-        faces.load_olivetti(tmp_path)
-
-
-def test_wrong_data_home_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        faces.load_olivetti(tmp_path / "nowhere")
-
-
-# ---------------------------------------------------------------- ORL
-
-def test_orl_real(data_root):
-    ds = faces.load_orl()
-    assert ds.images.shape == (400, 1, 112, 92)
-    assert ds.classes[:2] == ["person01", "person02"]
-    assert ds.labels.tolist() == [k for k in range(40) for _ in range(10)]  # s1..s40 in numeric order
-    assert ds.paths[10].endswith("s2/1.pgm") and ds.paths[9].endswith("s1/10.pgm")
-
-
-def test_orl_synthetic_order_and_errors(tmp_path, offline):
-    for s in (1, 2, 10):
-        for i in (1, 2, 10):
-            _write(tmp_path / "orl_faces" / f"s{s}" / f"{i}.pgm", np.full((112, 92), s * 10 + i), "PPM")
-    ds = faces.load_orl(tmp_path)
-    assert ds.classes == ["person01", "person02", "person10"]
-    assert ds.images[:3, 0, 0, 0].tolist() == [11, 12, 20]  # 1.pgm, 2.pgm, 10.pgm: numeric order
-    (tmp_path / "orl_faces" / "s11").mkdir()
-    with pytest.raises(FileNotFoundError, match=r"s11.*holds no \.pgm images"):
-        faces.load_orl(tmp_path)
-    (tmp_path / "orl_faces" / "s11").rmdir()
-    _truncate(tmp_path / "orl_faces" / "s2" / "1.pgm")
-    with pytest.raises(ValueError, match=r"s2/1\.pgm.*truncated or corrupt"):
-        faces.load_orl(tmp_path)
-
-
-def test_orl_empty_folder(tmp_path, offline):
-    (tmp_path / "orl_faces").mkdir()
-    with pytest.raises(FileNotFoundError, match="no person folders"):
-        faces.load_orl(tmp_path)
-
-
-# ---------------------------------------------------------------- Yale
-
-def test_yale_real(data_root):
-    ds, conditions = faces.load_yale(return_conditions=True)
-    assert ds.images.shape == (164, 1, 243, 320)  # subject01.centerlight is missing from the copy
-    assert ds.classes == [f"subject{k:02d}" for k in range(1, 16)]
-    assert len(conditions) == 164 and set(conditions) == set(faces.YALE_CONDITIONS)
-    assert conditions[:2] == ["glasses", "happy"]  # subject01 has no centerlight
-
-
-def test_yale_ignores_other_files(tmp_path, offline):
-    folder = tmp_path / "yale" / "yalefaces"
-    _write(folder / "subject03.happy", np.zeros((243, 320)), "GIF")
-    _write(folder / "subject01.wink", np.ones((243, 320)), "GIF")
-    (folder / "Readme.txt").write_text("not an image")
-    _write(folder / "subject01.gif", np.ones((243, 320)), "GIF")
-    ds, cond = faces.load_yale(tmp_path, return_conditions=True)
-    assert ds.classes == ["subject01", "subject03"] and cond == ["wink", "happy"]
-    assert ds.labels.tolist() == [0, 1]
-    assert faces.load_yale(tmp_path).classes == ["subject01", "subject03"]  # no tuple by default
-
-
-# ---------------------------------------------------------------- LFW
 
 def _person(root, name, n, value=100):
     for i in range(1, n + 1):
