@@ -39,6 +39,12 @@ __all__ = ["Case", "Mistake", "Grad", "CheckFailed", "PLACEHOLDER_PREFIX", "rel_
 PLACEHOLDER_PREFIX = "Exercise: write"
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_TORCH = os.path.dirname(os.path.abspath(torch.__file__))
+
+
+def _is_learner_frame(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return not (path.startswith(_HERE + os.sep) or path.startswith(_TORCH + os.sep))
 
 
 class CheckFailed(AssertionError):
@@ -58,8 +64,7 @@ class CheckFailed(AssertionError):
         lines: list[str] = []
         if self.learner_error is not None:
             exc = self.learner_error
-            frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                      if not os.path.abspath(f.filename).startswith(_HERE)]
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_frame(f.filename)]
             if frames:
                 lines.append("Traceback (your code, most recent call last):")
                 for entry in traceback.format_list(frames):
@@ -383,6 +388,10 @@ def _raised(name: str, case: Case, exc: Exception) -> CheckFailed:
                        learner_error=exc)
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
 class _Learner:
     """The learner's function with its outputs cached per case (for the every-case hint test)."""
 
@@ -535,14 +544,14 @@ def run_check(
         if problem is None and grad is not None:
             problem = _grad_problem(name, learner_fn, reference_fn, case, grad, names, nan_hint, rtol)
             if problem:
-                raise CheckFailed(f"{name}: case '{case.name}' fails: {problem}.")
+                raise CheckFailed(_sentence(f"{name}: case '{case.name}' fails: {problem}"))
         if problem is None:
             continue
         if nan_hint and "NaN" in problem:
             hint = nan_hint
         else:
             hint = _matching_hint(learner, mistakes, cases, rtol)
-        message = f"{name}: case '{case.name}' fails: {problem}."
+        message = _sentence(f"{name}: case '{case.name}' fails: {problem}")
         message += f"\nLikely mistake: {hint}" if hint else ""
         raise CheckFailed(message)
     for probe in probes:

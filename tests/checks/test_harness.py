@@ -55,6 +55,7 @@ def test_rel_error_hand_computed():
     (np.float64(2.0), 2.0, None),
     (torch.tensor(True), True, None),
     ("yes", True, "should be True or False"),
+    (torch.empty(2, device="meta"), torch.zeros(2), "output is on meta, expected cpu"),
 ])
 def test_compare_explains_differences(got, expected, fragment):
     msg = compare(got, expected)
@@ -192,3 +193,21 @@ def test_run_check_bad_arguments():
         run_check("square", None, _square, CASES)
     with pytest.raises(ValueError, match="at least one case"):
         run_check("square", _square, _square, [])
+
+
+def test_rendered_learner_traceback_skips_torch_internals():
+    def learner(x):
+        return 1 - (x > 0)  # torch refuses `-` on a bool tensor
+
+    with pytest.raises(CheckFailed) as info:
+        run_check("square", learner, _square, CASES)
+    text = "\n".join(info.value._render_traceback_())
+    assert "return 1 - (x > 0)" in text and "torch/_tensor.py" not in text
+    assert "not implemented yet" not in text
+
+
+def test_messages_end_with_one_full_stop():
+    with pytest.raises(CheckFailed) as info:
+        run_check("sumsq", lambda x: (x * x).sum().sqrt() ** 2, lambda x: (x * x).sum(), CASES,
+                  grad=Grad(wrt=(0,)), nan_hint="clamp before the sqrt.")
+    assert "Likely mistake: clamp before the sqrt." in str(info.value) and ".." not in str(info.value)
