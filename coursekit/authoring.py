@@ -2,7 +2,8 @@
 
 - ``exercise_regions`` finds the learner's code between ``### BEGIN SOLUTION`` / ``### END SOLUTION``.
 - ``make_student_notebook`` replaces each region by a ``NotImplementedError`` placeholder, keeping the
-  ``# HINT:`` lines, and clears every output.
+  ``# HINT:`` lines, drops the ``# NBVAL_CHECK_OUTPUT`` lines (CI's business, not the learner's) and
+  clears every output.
 - ``strip_outputs`` clears outputs except in cells marked ``# NBVAL_CHECK_OUTPUT`` (what is committed).
 - ``annotate_slides`` sets ``metadata.slideshow.slide_type`` from the markdown headings.
 - ``execute_notebook`` runs a notebook with nbclient and returns it with its outputs and the seconds taken.
@@ -122,13 +123,21 @@ def _clear(cell: nbformat.NotebookNode) -> None:
         cell.execution_count = None
 
 
+def _without_check_mark(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.strip() != CHECK_MARK)
+
+
 def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return the learner's version: solutions replaced by placeholders, every output cleared."""
+    """Return the learner's version: solutions replaced by placeholders (the ``student_source``
+    placeholder raises ``NotImplementedError("Exercise: write ... here.")``, which the checks
+    recognise), ``# NBVAL_CHECK_OUTPUT`` lines removed, every output cleared."""
     student = copy.deepcopy(nb)
     for i, cell in enumerate(student.cells):
         _clear(cell)
         if cell.cell_type == "code" and BEGIN in cell.source:
             cell.source = student_source(cell.source, i)
+        if cell.cell_type == "code" and CHECK_MARK in cell.source:
+            cell.source = _without_check_mark(cell.source)
     student.metadata.setdefault("coursekit", {})["student"] = True
     return student
 

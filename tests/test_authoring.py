@@ -78,8 +78,20 @@ def test_make_student_notebook_clears_everything_and_leaves_the_source_alone():
     assert nbformat.writes(nb) == before
     assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
     assert "NotImplementedError" in student.cells[2].source
-    assert [c.source for i, c in enumerate(student.cells) if i != 2] == [c.source for i, c in enumerate(nb.cells) if i != 2]
+    assert [c.source for i, c in enumerate(student.cells) if i not in (2, 5)] == [
+        c.source for i, c in enumerate(nb.cells) if i not in (2, 5)]
+    assert student.cells[5].source == "print(double(2))"  # the nbval mark is CI's, not the learner's
     assert student.metadata["coursekit"]["student"] is True
+
+
+def test_student_placeholder_is_what_the_checks_call_not_implemented():
+    from coursekit.checks import PLACEHOLDER_PREFIX, Case, CheckFailed, run_check
+
+    namespace = {}
+    exec(authoring.make_student_notebook(_nb()).cells[2].source, namespace)
+    with pytest.raises(CheckFailed, match="double: not implemented yet"):
+        run_check("double", namespace["double"], lambda x: 2 * x, [Case("three", (3,))])
+    assert PLACEHOLDER_PREFIX in authoring.student_source(SOLUTION)
 
 
 def test_strip_outputs_keeps_only_checked_cells():
@@ -144,3 +156,16 @@ def test_cli_run_reports_a_failing_notebook(tmp_path, capsys):
     nbformat.write(nb, tmp_path / "bad.ipynb")
     assert main(["run", "--quick", str(tmp_path / "bad.ipynb"), "-o", str(tmp_path / "html")]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_student_build_of_the_course_leaves_no_solution_or_ci_marks():
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb")):
+        student = authoring.make_student_notebook(authoring.read_notebook(path))
+        for i, cell in enumerate(student.cells):
+            assert authoring.CHECK_MARK not in cell.source, f"{path.name} cell {i}"
+            if cell.cell_type == "code":
+                assert authoring.BEGIN not in cell.source and authoring.END not in cell.source, f"{path.name} cell {i}"
+            else:  # prose never asks the learner to write between markers that the build removed
+                assert "goes between `### BEGIN SOLUTION`" not in cell.source, f"{path.name} cell {i}"

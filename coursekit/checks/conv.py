@@ -10,18 +10,19 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from ..conv_shapes import _conv_output_size
-from ..models.text_cnn import _max_over_time
-from ._harness import Case, Mistake, run_check
+# the references (module paths may move: keep them here)
+from ..conv_shapes import conv_output_size
+from ..models.text_cnn import max_over_time
+from ._harness import Case, Grad, Mistake, run_check
 
 __all__ = ["check_conv_output_size", "check_max_over_time", "check_conv1d"]
 
 
 def _size_ref(n, f, s=1, p=0, d=1):
-    return _conv_output_size(n, f, s, p, d)
+    return conv_output_size(n, f, s, p, d)
 
 
-def check_conv_output_size(learner_fn) -> int:
+def check_conv_output_size(learner_fn) -> None:
     """Compare ``learner_fn(n, f, s, p, d)`` with the output-size formula on 1-D/2-D/3-D layer sizes."""
     cases = [
         Case("Kim: 56 words, width 3", (56, 3, 1, 0, 1)),
@@ -32,6 +33,7 @@ def check_conv_output_size(learner_fn) -> int:
         Case("dilation 2", (10, 3, 1, 0, 2)),
         Case("dilation 3, stride 2, pad 2", (50, 5, 2, 2, 3)),
         Case("filter as long as the input", (5, 5, 1, 0, 1)),
+        Case("dilation 2, stride 3, pad 1", (20, 3, 3, 1, 2)),
     ]
     mistakes = [
         Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - f) // s + 1,
@@ -46,11 +48,14 @@ def check_conv_output_size(learner_fn) -> int:
                 "use integer (floor) division // so the size is an int."),
         Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - d * (f - 1) - 1 + 1) // s + 1,
                 "the last window starts at n + 2p − span; the numerator is n + 2p − d(f − 1) − 1."),
+        Mistake(lambda n, f, s=1, p=0, d=1: (n + 2 * p - d * f) // s + 1,
+                "a dilated filter spans d(f − 1) + 1 samples: the numerator is n + 2p − d(f − 1) − 1, not n + 2p − d·f."),
     ]
-    return run_check("conv_output_size", learner_fn, _size_ref, cases, mistakes=mistakes)
+    return run_check("conv_output_size", learner_fn, _size_ref, cases, mistakes=mistakes,
+                     verified="an int from ⌊(n + 2p − d(f − 1) − 1)/s⌋ + 1 with stride, padding and dilation")
 
 
-def check_max_over_time(learner_fn) -> int:
+def check_max_over_time(learner_fn) -> None:
     """Compare ``learner_fn(x)`` with max over the last (time) axis on tensors of shape (N, C, L)."""
     g = torch.Generator().manual_seed(7)
     cases = [
@@ -58,21 +63,27 @@ def check_max_over_time(learner_fn) -> int:
         Case("all negative (ReLU off): max, not max of |x|", (-torch.rand(2, 3, 5, generator=g) - 0.1,)),
         Case("batch of 4, 6 maps, 9 steps", (torch.randn(4, 6, 9, generator=g),)),
         Case("a single time step", (torch.randn(3, 2, 1, generator=g),)),
+        Case("float64 maps", (torch.randn(2, 3, 4, generator=g, dtype=torch.float64),)),
     ]
     mistakes = [
         Mistake(lambda x: x.mean(dim=-1), "this is average pooling; max-over-time keeps the largest value."),
         Mistake(lambda x: x.sum(dim=-1), "sum pooling grows with sentence length; take the max."),
         Mistake(lambda x: x.abs().amax(dim=-1), "take the max of x itself, not of |x|."),
         Mistake(lambda x: x.amax(dim=-1, keepdim=True), "drop the time axis: the result has shape (N, C)."),
+        Mistake(lambda x: x.amax(dim=1), "the max runs over time, the last axis of (N, C, L), not over the channels."),
+        Mistake(lambda x: x.amax(dim=(1, 2)), "take the max over time only (dim=-1): each of the C maps keeps its own max."),
+        Mistake(lambda x: x[..., -1], "this is the last time step; take the max over all of them."),
     ]
-    return run_check("max_over_time", learner_fn, _max_over_time, cases, mistakes=mistakes)
+    return run_check("max_over_time", learner_fn, max_over_time, cases, mistakes=mistakes,
+                     verified="a tensor (N, C) of the input's dtype, the max over the last (time) axis, "
+                              "negative maps included", grad=Grad(wrt=(0,)))
 
 
 def _conv1d_ref(x, weight, bias):
     return F.conv1d(x, weight, bias)
 
 
-def check_conv1d(learner_fn) -> int:
+def check_conv1d(learner_fn) -> None:
     """Compare ``learner_fn(x, weight, bias)`` with ``F.conv1d(x, weight, bias)`` (stride 1, no padding)."""
     g = torch.Generator().manual_seed(3)
     r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731
@@ -83,6 +94,7 @@ def check_conv1d(learner_fn) -> int:
         Case("Kim-like: 5 channels in, 4 maps out, width 3", (r(2, 5, 8), r(4, 5, 3), r(4))),
         Case("width 1 (a per-position linear map)", (r(3, 2, 6), r(5, 2, 1), r(5))),
         Case("filter as long as the input", (r(1, 3, 4), r(2, 3, 4), r(2))),
+        Case("float32 input", (r(2, 3, 7).float(), r(4, 3, 2).float(), r(4).float())),
     ]
     mistakes = [
         Mistake(lambda x, w, b: F.conv1d(x, w.flip(-1), b),
@@ -95,5 +107,11 @@ def check_conv1d(learner_fn) -> int:
                 "no padding here: the output is shorter than the input by f − 1."),
         Mistake(lambda x, w, b: F.conv1d(x[:, :1], w[:, :1], b),
                 "sum over every input channel: out[c_out, t] = b[c_out] + Σ_c_in Σ_k w[c_out, c_in, k] x[c_in, t + k]."),
+        Mistake(lambda x, w, b: F.conv1d(x, w, b)[..., 1:],
+                "the first window starts at t = 0: there are L − f + 1 output positions."),
+        Mistake(lambda x, w, b: F.conv1d(x, w, b.flip(0)),
+                "output channel c_out gets its own bias b[c_out]."),
     ]
-    return run_check("conv1d", learner_fn, _conv1d_ref, cases, mistakes=mistakes, tol=1e-8)
+    return run_check("conv1d", learner_fn, _conv1d_ref, cases, mistakes=mistakes, grad=Grad(wrt=(0, 1, 2)),
+                     verified="(N, C_out, L − f + 1) in the input's dtype, cross-correlation (no flip), bias per "
+                              "output channel, gradients flow")

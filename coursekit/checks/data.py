@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..data.lfw import center_crop
+from ..data.lfw import center_crop  # the references (module paths may move: keep them here)
 from ..data.omniglot import invert_ink
 from ._harness import Case, Mistake, run_check
 
@@ -43,8 +43,13 @@ def _ink_unchanged(x):
     return x.clone()
 
 
-def check_invert_ink(learner_fn: Callable) -> int:
-    """Check ``invert_ink(images) = 255 − images`` on uint8 tensors of several shapes."""
+def _ink_negated(x):
+    return -x
+
+
+def check_invert_ink(learner_fn: Callable) -> None:
+    """Check ``invert_ink(images) = 255 − images`` on uint8 tensors of several shapes: a new uint8
+    tensor of the input's shape, the input left unchanged."""
     cases = [
         Case("one 6x5 page", (_page((6, 5), 0),)),
         Case("a batch (3, 1, 4, 7)", (_page((3, 1, 4, 7), 1),)),
@@ -57,7 +62,9 @@ def check_invert_ink(learner_fn: Callable) -> int:
             Mistake(_ink_float, "keep the uint8 range: return 255 − x, not (255 − x) / 255 as floats."),
             Mistake(_ink_threshold, "do not binarise: grey pixels (anti-aliased edges) must stay grey, 255 − x."),
             Mistake(_ink_unchanged, "the image came back unchanged: every pixel x becomes 255 − x."),
+            Mistake(_ink_negated, "−x on uint8 wraps around (−x = 256 − x): use 255 − x."),
         ],
+        verified="uint8 in and out, same shape, 255 − x (grey stays grey), the input left unchanged",
     )
 
 
@@ -83,7 +90,13 @@ def _crop_first_dims(images, side):
     return images[:, top:top + side, left:left + side]
 
 
-def check_center_crop(learner_fn: Callable) -> int:
+def _crop_one_more(images, side):
+    h, w = images.shape[-2:]
+    top, left = (h - side) // 2, (w - side) // 2
+    return images[..., top:top + side + 1, left:left + side + 1]
+
+
+def check_center_crop(learner_fn: Callable) -> None:
     """Check ``center_crop(images, side)``: top = ⌊(H − side)/2⌋, left = ⌊(W − side)/2⌋, on (..., H, W)."""
     gen = torch.Generator().manual_seed(0)
     cases = [
@@ -99,5 +112,9 @@ def check_center_crop(learner_fn: Callable) -> int:
             Mistake(_crop_swapped, "H and W are swapped: rows are the second-to-last dimension, columns the last."),
             Mistake(_crop_ceil, "round the margin down: top = (H − side) // 2, not (H − side + 1) // 2."),
             Mistake(_crop_first_dims, "crop the last two dimensions (H, W) of (N, C, H, W), not dimensions 1 and 2."),
+            Mistake(_crop_one_more, "a slice start:stop stops before stop: rows top … top + side − 1 are "
+                    "images[..., top:top + side, :]."),
         ],
+        verified="(..., side, side) of the input's dtype, top = ⌊(H − side)/2⌋ and left = ⌊(W − side)/2⌋ "
+                 "on non-square images with odd margins",
     )

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from .. import fewshot
-from ..sampling import split_episode
+from .. import fewshot, sampling  # the references (module paths may move: keep them here)
 from ._harness import Case, Mistake, run_check
 
 __all__ = ["check_split_episode", "check_prototype_classify"]
@@ -49,7 +48,7 @@ def _split_ignores_order(labels, classes, k_shot, n_query, order):
 
 
 def _split_returns_labels(labels, classes, k_shot, n_query, order):
-    s, q = split_episode(labels, classes, k_shot, n_query, order)
+    s, q = sampling.split_episode(labels, classes, k_shot, n_query, order)
     return labels[s], labels[q]
 
 
@@ -59,17 +58,17 @@ def _split_swapped(labels, classes, k_shot, n_query, order):
 
 
 def _split_sorted_classes(labels, classes, k_shot, n_query, order):
-    return split_episode(labels, classes.sort().values, k_shot, n_query, order)
+    return sampling.split_episode(labels, classes.sort().values, k_shot, n_query, order)
 
 
-def check_split_episode(learner_fn: Callable) -> int:
+def check_split_episode(learner_fn: Callable) -> None:
     """Check ``split_episode(labels, classes, k_shot, n_query, order) -> (support, query)``.
 
     ``support[j]`` must be the first ``k_shot`` positions ``p`` of ``order`` with
     ``labels[p] == classes[j]``, ``query[j]`` the next ``n_query``.
     """
     return run_check(
-        "split_episode", learner_fn, split_episode, _split_cases(),
+        "split_episode", learner_fn, sampling.split_episode, _split_cases(),
         mistakes=[
             Mistake(_split_overlap, "the queries start at the first example again, so support and query "
                     "share examples: take the query from after the first k_shot examples."),
@@ -81,6 +80,8 @@ def check_split_episode(learner_fn: Callable) -> int:
             Mistake(_split_sorted_classes, "the rows follow sorted class order; row j must be classes[j], "
                     "because episode label j means classes[j]."),
         ],
+        verified="int64 positions (n_way, k_shot) and (n_way, n_query), row j = classes[j], taken in "
+                 "`order`, support and query disjoint",
     )
 
 
@@ -114,7 +115,11 @@ def _proto_dot(support, query):
     return (query @ support.mean(1).T).argmax(1)
 
 
-def check_prototype_classify(learner_fn: Callable) -> int:
+def _proto_first_example(support, query):
+    return torch.cdist(query, support[:, 0]).argmin(1)
+
+
+def check_prototype_classify(learner_fn: Callable) -> None:
     """Check ``prototype_classify(support (n_way, k_shot, D), query (M, D)) -> (M,)`` class indices:
     ``ŷ_i = argmin_j ‖q_i − c_j‖²`` with ``c_j`` the mean of ``support[j]``."""
     return run_check(
@@ -126,5 +131,8 @@ def check_prototype_classify(learner_fn: Callable) -> int:
             Mistake(_proto_sum, "the prototype is the sum of the support embeddings; divide by k_shot (mean over dim 1)."),
             Mistake(_proto_dot, "a dot product is not a distance: it favours long vectors. "
                     "Use the squared Euclidean distance ‖q − c‖²."),
+            Mistake(_proto_first_example, "the prototype is the mean of all k_shot support embeddings of "
+                    "the class, not its first one."),
         ],
+        verified="int64 class indices (M,), argmin of the distance to the class means (not to single examples)",
     )

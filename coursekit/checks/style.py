@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import torch
 
-from .. import style
-from ._harness import Case, Mistake, run_check
+from .. import style  # the references (module paths may move: keep them here)
+from ._harness import Case, Grad, Mistake, run_check
 
 __all__ = ["check_content_cost", "check_gram_matrix", "check_layer_style_cost", "check_total_cost"]
 
@@ -52,7 +52,11 @@ def _content_coursera(a_C, a_G):
     return ((a_C - a_G) ** 2).sum() / (4 * a_C.numel())
 
 
-def check_content_cost(learner_fn: Callable) -> int:
+def _content_per_channel(a_C, a_G):
+    return 0.5 * ((a_C - a_G) ** 2).sum(dim=(1, 2))
+
+
+def check_content_cost(learner_fn: Callable) -> None:
     """Check ``content_cost(a_C, a_G) = 1/2 Σ (a_C − a_G)²`` for activations (n_C, n_H, n_W)."""
     return run_check(
         "content_cost", learner_fn, style.content_cost, _pairs(),
@@ -62,8 +66,11 @@ def check_content_cost(learner_fn: Callable) -> int:
             Mistake(_content_norm, "square the norm: Σ (a_C − a_G)², not ‖a_C − a_G‖."),
             Mistake(_content_abs, "square the differences instead of taking absolute values."),
             Mistake(_content_coursera, "this course's content cost is 1/2 Σ (·)², not 1/(4 n_H n_W n_C) Σ (·)²."),
+            Mistake(_content_per_channel, "sum over every entry (all channels too): the cost is one number."),
         ],
-        tol=1e-5,
+        grad=Grad(wrt=(0, 1)),
+        verified="a 0-d tensor in the input's dtype, 1/2 Σ (a_C − a_G)² summed (not averaged), "
+                 "J.backward() works",
     )
 
 
@@ -89,15 +96,21 @@ def _gram_elementwise(A):
     return (M * M).sum(dim=1)
 
 
+def _gram_normalised_all(A):
+    M = A.reshape(A.shape[0], -1)
+    return M @ M.T / A.numel()
+
+
 def _gram_cases() -> list[Case]:
     return [
         Case("n_C=2, n_H=1, n_W=3", (torch.tensor([[[1.0, 2.0, 3.0]], [[4.0, 5.0, 6.0]]]),)),
         Case("n_C=3, n_H=4, n_W=5", (_acts((3, 4, 5), 6),)),
         Case("n_C=6, n_H=2, n_W=3", (_acts((6, 2, 3), 7),)),
+        Case("float64, n_C=4, n_H=3, n_W=2", (_acts((4, 3, 2), 8).double(),)),
     ]
 
 
-def check_gram_matrix(learner_fn: Callable) -> int:
+def check_gram_matrix(learner_fn: Callable) -> None:
     """Check ``gram_matrix(A)``: G_kk' = Σ_ij a_ijk a_ijk' for A of shape (n_C, n_H, n_W) -> (n_C, n_C)."""
     return run_check(
         "gram_matrix", learner_fn, style.gram_matrix, _gram_cases(),
@@ -108,8 +121,11 @@ def check_gram_matrix(learner_fn: Callable) -> int:
                     "(n_H n_W, n_C) mixes channels and positions."),
             Mistake(_gram_outer_positions, "G = A Aᵀ with A of shape (n_C, n_H n_W), not Aᵀ A."),
             Mistake(_gram_elementwise, "a Gram matrix is a matrix product A Aᵀ, not an elementwise square."),
+            Mistake(_gram_normalised_all, "do not divide by n_C n_H n_W: this Gram matrix is not normalised."),
         ],
-        tol=1e-5,
+        grad=Grad(wrt=(0,)),
+        verified="(n_C, n_C) in the input's dtype, unnormalised, uses A·Aᵀ not Aᵀ·A, channels not mixed "
+                 "by the reshape, gradients flow",
     )
 
 
@@ -138,7 +154,17 @@ def _style_sqrt(a_S, a_G):
     return (_gram(a_S) - _gram(a_G)).norm() / (2 * n_H * n_W * n_C) ** 2
 
 
-def check_layer_style_cost(learner_fn: Callable) -> int:
+def _style_transposed_gram(a_S, a_G):
+    n_C, n_H, n_W = a_G.shape
+
+    def g(A):
+        M = A.reshape(A.shape[0], -1)
+        return M.T @ M
+
+    return ((g(a_S) - g(a_G)) ** 2).sum() / (2 * n_H * n_W * n_C) ** 2
+
+
+def check_layer_style_cost(learner_fn: Callable) -> None:
     """Check ``layer_style_cost(a_S, a_G) = 1/(2 n_H n_W n_C)² Σ_kk' (G(S) − G(G))²``."""
     return run_check(
         "layer_style_cost", learner_fn, style.layer_style_cost, _pairs(),
@@ -152,8 +178,11 @@ def check_layer_style_cost(learner_fn: Callable) -> int:
                     "the 2 is inside the square: (2 n_H n_W n_C)² = 4 (n_H n_W n_C)²."),
             Mistake(_style_norm_gram, "use the unnormalised Gram matrices (no division by n_H n_W)."),
             Mistake(_style_sqrt, "sum the squared differences; do not take a square root."),
+            Mistake(_style_transposed_gram, "G = A Aᵀ with A of shape (n_C, n_H n_W), not Aᵀ A."),
         ],
-        tol=1e-5,
+        grad=Grad(wrt=(1,)),
+        verified="a 0-d tensor in the input's dtype, 1/(2 n_H n_W n_C)² Σ (G(S) − G(G))² with unnormalised "
+                 "Gram matrices, J.backward() works",
     )
 
 
@@ -175,12 +204,17 @@ def _total_product(J_content, J_style, alpha=10, beta=40):
     return alpha * beta * (J_content + J_style)
 
 
-def check_total_cost(learner_fn: Callable) -> int:
+def _total_normalised(J_content, J_style, alpha=10, beta=40):
+    return (alpha * J_content + beta * J_style) / (alpha + beta)
+
+
+def check_total_cost(learner_fn: Callable) -> None:
     """Check ``total_cost(J_content, J_style, alpha=10, beta=40) = α J_content + β J_style``."""
     cases = [
         Case("alpha=1, beta=1000", (2.0, 3.0), {"alpha": 1, "beta": 1000}),
         Case("defaults alpha=10, beta=40", (1.5, 0.25)),
         Case("tensor costs", (torch.tensor(0.7), torch.tensor(1.3)), {"alpha": 2.0, "beta": 5.0}),
+        Case("tensor costs, default weights", (torch.tensor(0.2), torch.tensor(0.05))),
     ]
     return run_check(
         "total_cost", learner_fn, style.total_cost, cases,
@@ -189,6 +223,9 @@ def check_total_cost(learner_fn: Callable) -> int:
             Mistake(_total_swapped, "alpha weighs the content cost and beta the style cost: you swapped them."),
             Mistake(_total_unweighted, "multiply J_content by alpha and J_style by beta."),
             Mistake(_total_product, "J = alpha J_content + beta J_style: each weight multiplies its own cost."),
+            Mistake(_total_normalised, "no division by alpha + beta: J = alpha J_content + beta J_style."),
         ],
-        tol=1e-6,
+        grad=Grad(wrt=(0, 1)),
+        verified="alpha J_content + beta J_style with the defaults alpha=10, beta=40, a tensor for tensor "
+                 "costs, J.backward() works",
     )

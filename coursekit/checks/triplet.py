@@ -12,9 +12,8 @@ from collections.abc import Callable
 
 import torch
 
-from .. import losses
-from ..distances import pairwise_distances
-from ._harness import Case, Mistake, run_check
+from .. import distances, losses  # the references (module paths may move: keep them here)
+from ._harness import Case, Grad, Mistake, run_check
 
 __all__ = [
     "check_pairwise_distances",
@@ -43,24 +42,6 @@ _NAN_HINT = (
 )
 
 
-def _with_grad(fn: Callable, *, learner: bool = False) -> Callable:
-    """fn(embeddings, squared) -> (distances, d Σ w·distances / d embeddings)."""
-
-    def run(embeddings, squared):
-        e = embeddings.clone().requires_grad_(True)
-        d = fn(e, squared=squared)
-        if not isinstance(d, torch.Tensor):
-            return d, None
-        weights = torch.arange(d.numel(), dtype=d.dtype).reshape(d.shape) % 5 + 1
-        (grad,) = torch.autograd.grad((d * weights).sum(), e, allow_unused=True)
-        grad = grad if grad is not None else torch.zeros_like(e)
-        if learner and (torch.isnan(d).any() or torch.isnan(grad).any()):
-            raise FloatingPointError(_NAN_HINT)
-        return d.detach(), grad
-
-    return run
-
-
 def _dist_no_clamp(e, squared=False):
     dot = e @ e.T
     sq = dot.diagonal()
@@ -76,11 +57,11 @@ def _dist_maximum_no_mask(e, squared=False):
 
 
 def _dist_always_squared(e, squared=False):
-    return pairwise_distances(e, squared=True)
+    return distances.pairwise_distances(e, squared=True)
 
 
 def _dist_never_squared(e, squared=False):
-    return pairwise_distances(e, squared=False)
+    return distances.pairwise_distances(e, squared=False)
 
 
 def _dist_plus_sign(e, squared=False):
@@ -90,7 +71,13 @@ def _dist_plus_sign(e, squared=False):
     return d if squared else d.sqrt()
 
 
-def check_pairwise_distances(learner_fn: Callable) -> int:
+def _dist_sum_norms(e, squared=False):
+    sq = (e * e).sum(1)
+    d = sq[None] + sq[:, None]
+    return d if squared else d.sqrt()
+
+
+def check_pairwise_distances(learner_fn: Callable) -> None:
     """Check ``pairwise_distances(embeddings, squared)``: values and gradients, duplicates included."""
     dup = _emb(5, 3, 2)
     dup[3] = dup[1]  # a repeated embedding: distance 0 off the diagonal
@@ -102,16 +89,20 @@ def check_pairwise_distances(learner_fn: Callable) -> int:
         Case("rows 1 and 3 identical, Euclidean", (dup, False)),
         Case("rows 1 and 3 identical, squared", (dup, True)),
         Case("one-dimensional points 0, 3, 4", (torch.tensor([[0.0], [3.0], [4.0]], dtype=torch.float64), False)),
-        Case("nearly identical rows with large norms", (near, False)),
+        Case("nearly identical rows with large norms (distances ≈ 0 up to rounding)", (near, False), atol=1e-3),
     ]
     return run_check(
-        "pairwise_distances", _with_grad(learner_fn, learner=True), _with_grad(pairwise_distances), cases,
+        "pairwise_distances", learner_fn, distances.pairwise_distances, cases,
         mistakes=[
-            Mistake(_with_grad(_dist_always_squared), "take the square root when squared=False."),
-            Mistake(_with_grad(_dist_never_squared), "return the squared distances when squared=True."),
-            Mistake(_with_grad(_dist_plus_sign), "‖a − b‖² = ‖a‖² − 2 a·b + ‖b‖²: the middle term is subtracted."),
+            Mistake(_dist_always_squared, "take the square root when squared=False."),
+            Mistake(_dist_never_squared, "return the squared distances when squared=True."),
+            Mistake(_dist_plus_sign, "‖a − b‖² = ‖a‖² − 2 a·b + ‖b‖²: the middle term is subtracted."),
+            Mistake(_dist_sum_norms, "‖a − b‖² = ‖a‖² − 2 a·b + ‖b‖²: the cross term −2 a·b is missing."),
         ],
-        tol=1e-6,
+        grad=Grad(wrt=(0,)),
+        nan_hint=_NAN_HINT,
+        verified="(B, B) in the input's dtype, squared and not, 0 for duplicate rows with a finite gradient, "
+                 "no NaN where rounding makes d² < 0",
     )
 
 
@@ -142,7 +133,7 @@ def _mask_cases() -> list[Case]:
     ]
 
 
-def check_anchor_masks(anchor_positive_fn: Callable, anchor_negative_fn: Callable) -> int:
+def check_anchor_masks(anchor_positive_fn: Callable, anchor_negative_fn: Callable) -> None:
     """Check ``anchor_positive_mask`` (a ≠ p, same label) and ``anchor_negative_mask`` (different label)."""
     reference = _both(losses.anchor_positive_mask, losses.anchor_negative_mask)
     return run_check(
@@ -155,9 +146,11 @@ def check_anchor_masks(anchor_positive_fn: Callable, anchor_negative_fn: Callabl
                     "a negative has a *different* label: labels[i] != labels[k]."),
             Mistake(_both(losses.anchor_positive_mask, _an_excluding_diagonal_only),
                     "the anchor-negative mask depends on the labels, not only on i ≠ k."),
-            Mistake(_both(lambda y: _ap_with_diagonal(y).int(), lambda y: losses.anchor_negative_mask(y).int()),
-                    "return boolean masks (dtype torch.bool)."),
+            Mistake(_both(losses.anchor_negative_mask, losses.anchor_positive_mask),
+                    "the two masks are swapped: anchor_positive_mask is the same-label one."),
         ],
+        verified="two (B, B) boolean masks: positives share the label and are not the anchor itself, "
+                 "negatives have another label",
     )
 
 
@@ -172,7 +165,12 @@ def _valid_wrong_axes(labels):
     return losses.valid_triplet_mask(labels).permute(0, 2, 1)  # (a, n, p) instead of (a, p, n)
 
 
-def check_valid_triplet_mask(learner_fn: Callable) -> int:
+def _valid_distinct_only(labels):
+    eye = torch.eye(len(labels), dtype=torch.bool)
+    return ~eye[:, :, None] & ~eye[:, None, :] & ~eye[None, :, :]
+
+
+def check_valid_triplet_mask(learner_fn: Callable) -> None:
     """Check ``valid_triplet_mask(labels)[a, p, n]``: distinct indices, labels[a] == labels[p] != labels[n]."""
     return run_check(
         "valid_triplet_mask", learner_fn, losses.valid_triplet_mask, _mask_cases(),
@@ -181,14 +179,17 @@ def check_valid_triplet_mask(learner_fn: Callable) -> int:
                     "the anchor and the positive must be different images: add a ≠ p (i.e. combine with "
                     "the anchor-positive mask, not just label equality)."),
             Mistake(_valid_wrong_axes, "the axes are (anchor, positive, negative): mask[a, p, n]."),
+            Mistake(_valid_distinct_only, "a valid triplet also needs labels[a] == labels[p] != labels[n], "
+                    "not only three distinct indices."),
         ],
+        verified="a (B, B, B) boolean mask[a, p, n]: a ≠ p, labels[a] == labels[p] != labels[n]",
     )
 
 
 # ---- batch-all triplet loss ----------------------------------------------------------------------
 
 def _dense(labels, embeddings, margin, squared):
-    d = pairwise_distances(embeddings, squared=squared)
+    d = distances.pairwise_distances(embeddings, squared=squared)
     t = d[:, :, None] - d[:, None, :] + margin
     mask = losses.valid_triplet_mask(labels).to(d.dtype)
     return d, t, mask
@@ -221,7 +222,7 @@ def _ba_fraction_of_all(labels, embeddings, margin, squared=False):
 
 
 def _ba_margin_subtracted(labels, embeddings, margin, squared=False):
-    d = pairwise_distances(embeddings, squared=squared)
+    d = distances.pairwise_distances(embeddings, squared=squared)
     t = torch.relu((d[:, :, None] - d[:, None, :] - margin) * losses.valid_triplet_mask(labels))
     n_pos = (t > 1e-16).sum()
     return t.sum() / (n_pos + 1e-16), n_pos / (losses.valid_triplet_mask(labels).sum() + 1e-16)
@@ -235,14 +236,14 @@ def _ba_swapped(labels, embeddings, margin, squared=False):
     return losses.batch_all_triplet_loss(labels, embeddings, margin, squared=squared)[::-1]
 
 
-def check_batch_all_triplet_loss(learner_fn: Callable) -> int:
+def check_batch_all_triplet_loss(learner_fn: Callable) -> None:
     """Check ``batch_all_triplet_loss(labels, embeddings, margin, squared) -> (loss, fraction)``."""
     far = torch.tensor([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]], dtype=torch.float64)
     unit = torch.nn.functional.normalize(_emb(12, 5, 7), dim=1)
     cases = [
         Case("P=3, K=3, margin 0.5", (_labels(2, 9, 3), _emb(9, 4, 3), 0.5), {"squared": False}),
         Case("P=3, K=3, margin 0.5, squared", (_labels(2, 9, 3), _emb(9, 4, 3), 0.5), {"squared": True}),
-        Case("P=4, K=3 unit vectors, margin 0.2", (_labels(4, 12, 4), unit, 0.2), {"squared": False}),
+        Case("P=4, K=3 unit vectors, margin 0.2, squared (FaceNet)", (_labels(4, 12, 4), unit, 0.2), {"squared": True}),
         Case("margin 0", (_labels(5), _emb(8, 3, 6), 0.0), {"squared": False}),
         Case("no positive triplet (classes far apart)", (torch.tensor([0, 0, 1, 1]), far, 0.5), {"squared": False}),
         Case("unequal classes [0, 0, 0, 0, 1, 2]", (torch.tensor([0, 0, 0, 0, 1, 2]), _emb(6, 2, 8), 1.0), {"squared": False}),
@@ -260,5 +261,8 @@ def check_batch_all_triplet_loss(learner_fn: Callable) -> int:
             Mistake(_ba_ignores_squared, "pass `squared` on to pairwise_distances."),
             Mistake(_ba_swapped, "return (loss, fraction_positive_triplets) in this order."),
         ],
-        tol=1e-7,
+        grad=Grad(wrt=(1,), output=0),
+        any_float=("output[1]",),
+        verified="(loss, fraction) as tensors, the loss in the input's dtype with a gradient, relu, mean over "
+                 "the positive triplets, fraction of the valid ones, margin and `squared` honoured",
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from .. import verification
+from .. import verification  # the references (module paths may move: keep them here)
 from ._harness import Case, Mistake, run_check
 
 __all__ = ["check_verify", "check_far_frr"]
@@ -49,6 +49,11 @@ def _verify_swapped(embedding, identity, database, threshold):
     return d, d <= threshold
 
 
+def _verify_nearest_anyone(embedding, identity, database, threshold):
+    d = min(float(torch.linalg.norm(embedding - e)) for e in database.values())
+    return d <= threshold, d
+
+
 def _verify_cases() -> list[Case]:
     g = torch.Generator().manual_seed(3)
     db = {"ada": torch.tensor([0.0, 0.0]), "bob": torch.tensor([3.0, 0.0])}
@@ -63,7 +68,7 @@ def _verify_cases() -> list[Case]:
     ]
 
 
-def check_verify(learner_fn: Callable) -> int:
+def check_verify(learner_fn: Callable) -> None:
     """Check ``verify(embedding, identity, database, threshold) -> (is_match, distance)``:
     distance = ‖embedding − database[identity]‖₂, is_match = distance <= threshold."""
     return run_check(
@@ -74,8 +79,12 @@ def check_verify(learner_fn: Callable) -> int:
             Mistake(_verify_strict, "a distance equal to the threshold is accepted: use <=, not <."),
             Mistake(_verify_inverted, "a *small* distance means the same person: accept when distance <= threshold."),
             Mistake(_verify_l1, "use the Euclidean (L2) norm, not the sum of absolute differences."),
+            Mistake(_verify_nearest_anyone, "compare with the claimed identity's embedding database[identity], "
+                    "not with whoever is nearest (that is recognition, not verification)."),
         ],
-        tol=1e-5,
+        rtol=1e-5,
+        verified="(is_match, distance): the Euclidean distance to the claimed identity, accepted when "
+                 "<= threshold (equality included)",
     )
 
 
@@ -124,7 +133,12 @@ def _far_frr_cases() -> list[Case]:
     ]
 
 
-def check_far_frr(learner_fn: Callable) -> int:
+def _far_frr_counts(distances, is_same, threshold):
+    accept = distances <= threshold
+    return float((accept & ~is_same).sum()), float((~accept & is_same).sum())
+
+
+def check_far_frr(learner_fn: Callable) -> None:
     """Check ``far_frr(distances, is_same, threshold) -> (far, frr)`` for tensors of shape (P,):
     FAR = accepted different pairs / different pairs, FRR = rejected same pairs / same pairs."""
     return run_check(
@@ -136,5 +150,9 @@ def check_far_frr(learner_fn: Callable) -> int:
             Mistake(_far_frr_strict, "a pair whose distance equals the threshold is accepted: use <=."),
             Mistake(_far_frr_inverted, "accept (say \"same\") when the distance is *small*: distance <= threshold."),
             Mistake(_far_frr_tar, "FRR counts the same pairs that are *rejected*, not accepted (that is TAR = 1 − FRR)."),
+            Mistake(_far_frr_counts, "FAR and FRR are rates: divide the counts by the number of different "
+                    "(FAR) and same (FRR) pairs."),
         ],
+        verified="(far, frr): accepted different pairs / different pairs and rejected same pairs / same "
+                 "pairs, distance == threshold accepted, unequal class sizes",
     )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 
 import torch
@@ -18,7 +19,8 @@ Layer = tuple[int, int, int, int]  # kernel, stride, padding, dilation
 
 
 def _recurrence(layers: Sequence[Layer], *, use_jump=True, jump_first=False, dilation=True,
-                padding_in_start=True, start_times_jump=True) -> list[tuple[int, int, float]]:
+                padding_in_start=True, start_times_jump=True, padding_sign=-1,
+                half=True) -> list[tuple[int, int, float]]:
     """The reference (all flags True) and, with one flag off, a typical mistake."""
     r, j, c = 1, 1, 0.0
     out = []
@@ -28,14 +30,15 @@ def _recurrence(layers: Sequence[Layer], *, use_jump=True, jump_first=False, dil
             j *= s
         step = j if use_jump else s
         r += (k_eff - 1) * step
-        c += ((k_eff - 1) / 2 - (p if padding_in_start else 0)) * (j if start_times_jump else 1)
+        centre = (k_eff - 1) / 2 if half else float(k_eff - 1)
+        c += (centre + padding_sign * (p if padding_in_start else 0)) * (j if start_times_jump else 1)
         if not jump_first:
             j *= s
         out.append((r, j, c))
     return out
 
 
-def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], list]) -> int:
+def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], list]) -> None:
     """Check ``learner_fn(layers) -> [(size, jump, start), ...]``, one tuple per layer.
 
     ``layers`` is a list of (kernel, stride, padding, dilation); r_out = r_in + (k_eff − 1)·j_in,
@@ -43,9 +46,8 @@ def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], lis
 
     Examples
     --------
-    >>> check_receptive_field_recurrence(_recurrence)
-    receptive_field_recurrence: all 5 cases pass.
-    5
+    >>> check_receptive_field_recurrence(_recurrence)  # doctest: +ELLIPSIS
+    receptive_field_recurrence: 5 cases pass — ...
     """
     vgg_block = [(3, 1, 1, 1), (3, 1, 1, 1), (2, 2, 0, 1)]
     cases = [
@@ -69,8 +71,16 @@ def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], lis
                 "padding shifts the first unit's centre: c_out = c_in + ((k_eff − 1)/2 − p)·j_in."),
         Mistake(lambda layers: _recurrence(layers, start_times_jump=False),
                 "the start moves in input pixels: multiply ((k_eff − 1)/2 − p) by the jump so far."),
+        Mistake(lambda layers: _recurrence(layers, padding_sign=+1),
+                "padding moves the first unit's centre *left*: c_out = c_in + ((k_eff − 1)/2 − p)·j_in, minus p."),
+        Mistake(lambda layers: _recurrence(layers, half=False),
+                "the centre of a window of k_eff pixels is (k_eff − 1)/2 pixels in, not k_eff − 1."),
+        Mistake(lambda layers: _recurrence(layers)[-1:],
+                "return one (size, jump, start) tuple per layer, not only the last one."),
     ]
-    return run_check("receptive_field_recurrence", learner_fn, _recurrence, cases, mistakes=mistakes)
+    return run_check("receptive_field_recurrence", learner_fn, _recurrence, cases, mistakes=mistakes,
+                     verified="one (size, jump, start) per layer: the size grows by (k_eff − 1)·jump, the jump "
+                              "by the stride after it, dilation and padding in the start")
 
 
 def _streaming_top_k(batches: Sequence[torch.Tensor], k: int, *, offset_index=True, merge=True,
@@ -88,7 +98,45 @@ def _streaming_top_k(batches: Sequence[torch.Tensor], k: int, *, offset_index=Tr
     return values, index
 
 
-def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tuple]) -> int:
+class _WatchedStream:
+    """Batches of activations yielded one at a time and remembered only by weak reference, so that
+    a function that keeps earlier batches (a list, ``torch.cat`` of all) can be caught."""
+
+    def __init__(self, sizes: Sequence[int], units: int, seed: int) -> None:
+        self.sizes, self.units, self.seed = list(sizes), units, seed
+        self.refs: list[weakref.ref] = []
+        self.most_alive, self.when = 0, 0
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed)
+        for t, b in enumerate(self.sizes):
+            alive = sum(r() is not None for r in self.refs[:-1])  # all but the batch just handed out
+            if alive > self.most_alive:
+                self.most_alive, self.when = alive, t
+            batch = torch.randn(b, self.units, generator=g, dtype=torch.float64)
+            self.refs.append(weakref.ref(batch))
+            yield batch
+            del batch
+
+
+def _keeps_one_batch(learner_fn: Callable) -> str | None:
+    stream = _WatchedStream([3, 4, 2, 5, 3, 4], 3, 11)
+    try:
+        learner_fn(stream, 2)
+    except Exception as exc:
+        return (f"called on a stream of batches (an iterable like a DataLoader, not a list), your function "
+                f"raised {type(exc).__name__}: {exc}. Loop over `batches` with `for a in batches:`.")
+    if stream.most_alive:
+        return (f"it is not streaming: when batch {stream.when} was requested, {stream.most_alive} earlier "
+                "batch(es) were still held in memory (a list of batches, or torch.cat of all of them). Merge "
+                "each batch into the k values kept per unit, then let it go: a stream can be larger than memory.")
+    return None
+
+
+def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tuple]) -> None:
     """Check ``learner_fn(batches, k) -> (values, index)``, both of shape (U, k).
 
     ``batches`` is a sequence of (B_t, U) activations (image t·B + b, unit u); the result holds
@@ -97,9 +145,8 @@ def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tu
 
     Examples
     --------
-    >>> check_streaming_top_k(_streaming_top_k)
-    streaming_top_k: all 4 cases pass.
-    4
+    >>> check_streaming_top_k(_streaming_top_k)  # doctest: +ELLIPSIS
+    streaming_top_k: 4 cases pass — ...
     """
     g = torch.Generator().manual_seed(5)
 
@@ -125,4 +172,7 @@ def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tu
         Mistake(lambda b, k: tuple(t.T for t in _streaming_top_k(b, k)),
                 "return one row per unit: values and index of shape (U, k), not (k, U)."),
     ]
-    return run_check("streaming_top_k", learner_fn, _streaming_top_k, cases, mistakes=mistakes)
+    return run_check("streaming_top_k", learner_fn, _streaming_top_k, cases, mistakes=mistakes,
+                     probes=[_keeps_one_batch],
+                     verified="(U, k) float values in decreasing order and int64 stream positions, merged "
+                              "across batches, at most one batch held at a time")
