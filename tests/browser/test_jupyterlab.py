@@ -22,8 +22,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
+
+from coursekit.cli import main as start_main
 
 pytestmark = pytest.mark.browser
 
@@ -63,12 +66,15 @@ def _wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float
 
 @pytest.fixture(scope="module")
 def jupyter_lab(tmp_path_factory):
-    """``(url, root)``: a token-less JupyterLab on 127.0.0.1 serving copies of ``NOTEBOOKS``, quick mode."""
+    """``(url, root)``: a token-less JupyterLab on 127.0.0.1, quick mode, serving ``root`` with
+    copies of ``NOTEBOOKS`` in ``solutions/`` and the learner workspace ``python -m coursekit start``
+    makes from them in ``learner/``."""
     tmp = tmp_path_factory.mktemp("jupyterlab")
-    root = tmp / "notebooks"
-    root.mkdir()
+    root = tmp / "lab"
+    (root / "solutions").mkdir(parents=True)
     for name in NOTEBOOKS:
-        shutil.copy(REPO / "notebooks" / name, root / name)
+        shutil.copy(REPO / "notebooks" / name, root / "solutions" / name)
+    assert start_main(["start", str(root / "learner"), "--from", str(root / "solutions")]) == 0
     settings = tmp / "settings"
     for rel, value in LAB_SETTINGS.items():
         (settings / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +118,7 @@ _CELL_STATE = """() => {
 
 _ERRORS = """() => [...document.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
-  .map(e => e.textContent.slice(0, 400))"""
+  .map(e => e.textContent.slice(-600))"""  # a traceback ends with its message
 
 _RAW_DOLLARS = """() => [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')].flatMap(md => {
   const copy = md.cloneNode(true);
@@ -254,7 +260,7 @@ def test_run_all_in_jupyterlab(jupyter_lab, page, blocked_requests, screenshot, 
     url, _ = jupyter_lab
     page.set_viewport_size({"width": 1400, "height": 900})
     blocked = blocked_requests(page)
-    result = _open_and_run(page, url, name)
+    result = _open_and_run(page, url, f"solutions/{name}")
     shot = _full_screenshot(page, screenshot, f"jupyterlab_{Path(name).stem}")
     print(f"{name}: Run All took {result['seconds']:.1f} s; screenshot {shot}")
     _check_what_the_learner_sees(page, name, result["prompts"])
@@ -266,3 +272,28 @@ def test_run_all_in_jupyterlab(jupyter_lab, page, blocked_requests, screenshot, 
         screenshot(page, f"jupyterlab_{Path(name).stem}_slider_moved")
     assert blocked == [], f"the page tried to reach the network: {blocked}"
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")  # free the CPU
+
+
+def test_learner_run_all_stops_at_the_first_unfinished_exercise(jupyter_lab, page, blocked_requests, screenshot):
+    """The learner's copy of 04 (from ``coursekit start``): Run All stops at the check of exercise 1."""
+    url, root = jupyter_lab
+    name = NOTEBOOKS[-1]
+    code = [c.source for c in nbformat.read(root / "learner" / name, as_version=4).cells if c.cell_type == "code"]
+    exercise = next(i for i, src in enumerate(code) if "raise NotImplementedError" in src)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    blocked = blocked_requests(page)
+    result = _open_and_run(page, url, f"learner/{name}")
+    stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    if stderr.count():
+        stderr.first.scroll_into_view_if_needed()  # what the learner has to read
+    screenshot(page, f"jupyterlab_learner_{Path(name).stem}")
+    prompts = result["prompts"]
+    print(f"learner {name}: Run All stopped after {result['seconds']:.1f} s")
+    ran = [any(ch.isdigit() for ch in p) for p in prompts]
+    assert ran == [True] * (exercise + 2) + [False] * (len(prompts) - exercise - 2), (
+        f"Run All should run up to the check after exercise cell {exercise} and stop: {prompts}")
+    errors = page.evaluate(_ERRORS)
+    assert len(errors) == 1 and "not implemented" in errors[0].lower().replace("notimplemented", "not implemented"), (
+        f"one error, saying the exercise is not done, expected: {errors}")
+    assert blocked == [], f"the page tried to reach the network: {blocked}"
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
