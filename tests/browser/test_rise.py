@@ -1,0 +1,132 @@
+"""Live slides in JupyterLab (the ``[instructor]`` extra): RISE opens offline and runs a cell on a slide.
+
+A token-less ``jupyter lab`` on 127.0.0.1 serves a short lecture notebook (title slide with math, a
+slide with a code cell; the course notebooks' slides need their setup cell run first, which takes
+the kernel a while to import torch); Chromium opens it with the network blocked, presses Alt+R
+(RISE's "Render as slideshow"), checks the math is typeset (by JupyterLab's local MathJax), moves
+on with ArrowRight and runs the slide's cell with Ctrl+Enter, as an instructor does in a lecture.
+RISE's theme is set to ``white`` as the README recommends: its default theme, ``simple``, asks
+fonts.googleapis.com for web fonts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = "lecture.ipynb"
+CELLS = [  # (cell type, source, slide type)
+    ("markdown", "# A live lecture\n\nThe cost $J(G) = \\alpha J_{content} + \\beta J_{style}$.", "slide"),
+    ("markdown", "## Run it now", "slide"),
+    ("code", "print('sum of squares:', sum(i * i for i in range(10)))", "-"),
+]
+SETTINGS = {  # user settings: RISE's offline theme; no news or update checks; every cell in the DOM
+    "jupyterlab-rise/plugin.jupyterlab-settings": {"theme": "white"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                       "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+CURRENT = "section.present:not(.stack)"  # the slide shown, not the stack of sub-slides holding it
+_KERNEL_IDLE = "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "api/status", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"jupyter lab did not answer at {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory) -> str:
+    """A JupyterLab with jupyterlab-rise on 127.0.0.1 (free port, no token) serving the lecture."""
+    if importlib.util.find_spec("jupyterlab_rise") is None:
+        reason = 'jupyterlab-rise is not installed (pip install -e ".[instructor]")'
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    tmp = tmp_path_factory.mktemp("rise")
+    (tmp / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook(cells=[
+        getattr(nbformat.v4, f"new_{kind}_cell")(source, metadata={"slideshow": {"slide_type": slide}})
+        for kind, source, slide in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp / "notebooks" / NOTEBOOK)
+    for rel, value in SETTINGS.items():
+        (tmp / "settings" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "settings" / rel).write_text(json.dumps(value))
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_CONFIG_DIR")}
+    env.update(COURSEKIT_QUICK="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
+               IPYTHONDIR=str(tmp / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+    port, log = _free_port(), tmp / "server.log"
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
+           "--LabApp.extension_manager=readonly", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+           f"--ServerApp.root_dir={tmp / 'notebooks'}", f"--LabApp.user_settings_dir={tmp / 'settings'}",
+           f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, proc, log)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its kernels: its own process group
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_rise_slideshow_opens_offline_and_runs_a_cell(lab_url, page, blocked_requests, screenshot):
+    blocked = blocked_requests(page)
+    page.goto(f"{lab_url}lab/tree/{NOTEBOOK}")
+    page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")  # command mode: RISE's shortcut applies to a focused notebook
+    page.keyboard.press("Alt+r")
+    page.wait_for_selector("iframe[src*='/rise/']", timeout=30_000)
+    rise = next(f for f in page.frames if "/rise/" in f.url)
+    rise.wait_for_selector(".reveal.ready section.present", timeout=120_000)
+    rise.wait_for_selector(f"{CURRENT} .jp-MarkdownCell mjx-container", timeout=60_000)
+    assert rise.evaluate("location.hash") == "#/slide-0-0"
+    assert "A LIVE LECTURE" in rise.inner_text(CURRENT).upper()
+    assert "\\alpha" not in rise.inner_text(CURRENT)
+    screenshot(page, "rise_slide1")
+
+    rise.click(".reveal")
+    page.keyboard.press("ArrowRight")
+    rise.wait_for_function("location.hash === '#/slide-1-0'", timeout=30_000)
+    assert rise.inner_text(CURRENT).upper().startswith("RUN IT NOW")
+    rise.locator(f"{CURRENT} .jp-CodeCell .jp-InputArea-editor").first.click()
+    page.keyboard.press("Control+Enter")  # run the slide's cell, live (Shift+Enter would add a cell)
+    rise.wait_for_selector(f"{CURRENT} .jp-OutputArea-output:has-text('sum of squares')", timeout=120_000)
+    assert rise.inner_text(f"{CURRENT} .jp-OutputArea-output").strip() == "sum of squares: 285"
+    screenshot(page, "rise_live_cell")
+    assert blocked == []
