@@ -1,8 +1,8 @@
 """Live slides in JupyterLab (the ``[instructor]`` extra): RISE opens offline and runs a cell on a slide.
 
 A token-less ``jupyter lab`` on 127.0.0.1 serves a short lecture notebook (title slide with math, a
-slide with a code cell; the course notebooks' slides need their setup cell run first, which takes
-the kernel a while to import torch); Chromium opens it with the network blocked, presses Alt+R
+setup cell the slideshow skips, a slide with a code cell: the course notebooks' shape, without
+their torch imports); Chromium opens it with the network blocked, runs the setup cell, presses Alt+R
 (RISE's "Render as slideshow"), checks the math is typeset (by JupyterLab's local MathJax), moves
 on with ArrowRight and runs the slide's cell with Ctrl+Enter, as an instructor does in a lecture.
 RISE's theme is set to ``white`` as the README recommends: its default theme, ``simple``, asks
@@ -31,8 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "lecture.ipynb"
 CELLS = [  # (cell type, source, slide type)
     ("markdown", "# A live lecture\n\nThe cost $J(G) = \\alpha J_{content} + \\beta J_{style}$.", "slide"),
+    ("code", "offset = 5  # the setup cell: run in the notebook, skipped by the slideshow", "skip"),
     ("markdown", "## Run it now", "slide"),
-    ("code", "print('sum of squares:', sum(i * i for i in range(10)))", "-"),
+    ("code", "print('sum of squares:', offset + sum(i * i for i in range(10)))", "-"),
 ]
 SETTINGS = {  # user settings: RISE's offline theme; no news or update checks; every cell in the DOM
     "jupyterlab-rise/plugin.jupyterlab-settings": {"theme": "white"},
@@ -108,11 +109,12 @@ def test_rise_slideshow_opens_offline_and_runs_a_cell(lab_url, page, blocked_req
     blocked = blocked_requests(page)
     page.goto(f"{lab_url}lab/tree/{NOTEBOOK}")
     page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
-    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor").first.click()
+    page.keyboard.press("Control+Enter")  # the setup cell, in the notebook: the slides share its kernel
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt:has-text('[1]')", timeout=60_000)
     page.keyboard.press("Escape")  # command mode: RISE's shortcut applies to a focused notebook
     page.keyboard.press("Alt+r")
-    page.wait_for_selector("iframe[src*='/rise/']", timeout=30_000)
-    rise = next(f for f in page.frames if "/rise/" in f.url)
+    rise = page.wait_for_selector("iframe[src*='/rise/']", timeout=30_000).content_frame()
     rise.wait_for_selector(".reveal.ready section.present", timeout=120_000)
     rise.wait_for_selector(f"{CURRENT} .jp-MarkdownCell mjx-container", timeout=60_000)
     assert rise.evaluate("location.hash") == "#/slide-0-0"
@@ -127,6 +129,6 @@ def test_rise_slideshow_opens_offline_and_runs_a_cell(lab_url, page, blocked_req
     rise.locator(f"{CURRENT} .jp-CodeCell .jp-InputArea-editor").first.click()
     page.keyboard.press("Control+Enter")  # run the slide's cell, live (Shift+Enter would add a cell)
     rise.wait_for_selector(f"{CURRENT} .jp-OutputArea-output:has-text('sum of squares')", timeout=120_000)
-    assert rise.inner_text(f"{CURRENT} .jp-OutputArea-output").strip() == "sum of squares: 285"
+    assert rise.inner_text(f"{CURRENT} .jp-OutputArea-output").strip() == "sum of squares: 290"
     screenshot(page, "rise_live_cell")
     assert blocked == []
