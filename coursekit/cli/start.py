@@ -120,6 +120,10 @@ def run(args) -> int:
         print(f"  kept  {p.name} (already there: your work is never overwritten)")
     for p in result.not_added:
         print(f"  new in the course, not added: {p.name} (add it with --update)")
+    checkout = Path(args.source).expanduser().resolve().parent
+    if (checkout / ".git").exists() and _inside(ws, checkout):
+        print(f"\nnote: {ws} is inside the course's git checkout {checkout}: your files may get in the way of\n"
+              f"`git pull`; a folder outside it (e.g. {_shell_path(default_workspace())}) keeps them apart.")
     print(f"\nYour workspace: {ws}")
     print(f"Open it with:   jupyter lab {_shell_path(ws)}")
     print("Start with 00_welcome.ipynb. Each exercise is a function whose body you write in place of its\n"

@@ -107,3 +107,12 @@ def test_default_workspace_is_in_home_outside_the_checkout(monkeypatch, tmp_path
     assert main(["start", "--from", str(course)]) == 0
     assert (tmp_path / "home" / "coursekit-work" / "00_a.ipynb").is_file()
     assert "jupyter lab ~/coursekit-work" in capsys.readouterr().out
+
+
+def test_a_workspace_inside_the_checkout_gets_a_note(course, capsys):
+    (course.parent / ".git").mkdir()  # the course folder is a git checkout
+    assert main(["start", str(course.parent / "mine"), "--from", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert "is inside the course's git checkout" in out and "wrote 00_a.ipynb" in out
+    assert main(["start", str(course.parent.parent / "elsewhere"), "--from", str(course)]) == 0
+    assert "git checkout" not in capsys.readouterr().out
