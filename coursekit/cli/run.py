@@ -52,14 +52,13 @@ def _recorded(folder: Path) -> tuple[dict[str, dict[str, float]], str]:
                                 f"{data.get('machine', '?')}.")
 
 
-def _reveal_or_none(cdn: bool):
-    if cdn:
-        return None
+def _local_reveal():
+    """reveal.js for the decks, or None (said once) when the [instructor] extra is missing."""
     try:
         return find_reveal()
     except RevealNotFoundError as exc:
         print(f"note: no slides in this export: {exc}", flush=True)
-        return False
+        return None
 
 
 def run(args) -> int:
@@ -68,7 +67,8 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.figures:
         Path(args.figures).mkdir(parents=True, exist_ok=True)
-    reveal = _reveal_or_none(args.cdn)
+    reveal = None if args.cdn else _local_reveal()
+    with_slides = args.cdn or reveal is not None
     mode = "quick" if args.quick else "full"
     entries: list[IndexEntry] = []
     for i, path in enumerate(paths, 1):
@@ -85,7 +85,7 @@ def run(args) -> int:
             continue
         entry.seconds[mode] = seconds
         entry.html = export_html(nb, out / f"{path.stem}.html", cdn=args.cdn, path=path.parent).name
-        if reveal is not False:
+        if with_slides:
             entry.slides = export_slides(nb, out / f"{path.stem}.slides.html", reveal=reveal,
                                          cdn=args.cdn, path=path.parent).name
         n_fig = save_figures(nb, Path(args.figures), path.stem) if args.figures else 0

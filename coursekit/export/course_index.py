@@ -111,13 +111,36 @@ def read_timings(path: str | Path) -> dict[str, dict[str, float]]:
 
 
 def write_timings(entries: list[IndexEntry], path: str | Path) -> Path:
-    """Write the times measured by this export (machine and date included) as JSON."""
+    """Write the times measured by this export as JSON, with the machine and the date.
+
+    Parameters
+    ----------
+    entries : list of IndexEntry
+        Their ``seconds`` (NaN ones left out); notebooks without a time are left out.
+    path : str or Path
+        The ``.json`` file to write (``read_timings`` reads it back).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    _check_entries(entries)
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
     seconds = {e.name: {m: round(s, 1) for m, s in e.seconds.items() if math.isfinite(s)} for e in entries}
     data = {"recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
             "seconds": {name: modes for name, modes in seconds.items() if modes}}
     Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return Path(path)
+
+
+def _check_entries(entries) -> None:
+    if not isinstance(entries, list) or not all(isinstance(e, IndexEntry) for e in entries):
+        raise TypeError(f"entries must be a list of IndexEntry, got {type(entries).__name__}")
+    if not entries:
+        raise ValueError("entries must hold at least one notebook, got an empty list")
 
 
 def _time_cell(entry: IndexEntry, mode: str, recorded: dict[str, dict[str, float]]) -> str:
@@ -188,10 +211,7 @@ def write_index(entries: list[IndexEntry], target: str | Path, *,
     Path
         ``target``.
     """
-    if not isinstance(entries, list) or not all(isinstance(e, IndexEntry) for e in entries):
-        raise TypeError(f"entries must be a list of IndexEntry, got {type(entries).__name__}")
-    if not entries:
-        raise ValueError("entries must hold at least one notebook, got an empty list")
+    _check_entries(entries)
     target = Path(target)
     if not target.parent.is_dir():
         raise ValueError(f"target's folder must exist, got {target.parent}")

@@ -62,6 +62,13 @@ def test_timings_round_trip_without_nan(tmp_path):
     assert "machine" in json.loads(path.read_text())
 
 
+def test_write_timings_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="entries must be a list of IndexEntry"):
+        write_timings([{"name": "a"}], tmp_path / "t.json")
+    with pytest.raises(TypeError, match="path must be a str or Path"):
+        write_timings([IndexEntry("a", "A", [])], None)
+
+
 def test_read_timings_missing_and_malformed(tmp_path):
     assert read_timings(tmp_path / "none.json") == {}
     (tmp_path / "bad.json").write_text("[1, 2]")
