@@ -48,8 +48,9 @@ def _recorded(folder: Path) -> tuple[dict[str, dict[str, float]], str]:
     if not path.is_file():
         return {}, "No recorded timing table: times not measured by this export are 'not measured'."
     data = json.loads(path.read_text(encoding="utf-8"))
+    note = f" ({data['note']})" if data.get("note") else ""
     return read_timings(path), (f"'recorded' times: {path.name}, {data.get('recorded', '?')} on "
-                                f"{data.get('machine', '?')}.")
+                                f"{data.get('machine', '?')}{note}.")
 
 
 def _local_reveal():

@@ -46,10 +46,10 @@ def test_run_writes_a_browsable_course(course, tmp_path, capsys):
 
 def test_recorded_table_next_to_the_notebooks_fills_the_other_mode(course, tmp_path):
     (course / "timings.json").write_text(json.dumps(
-        {"recorded": "2026-01-01", "machine": "test box", "seconds": {"01_ok": {"full": 321.0}}}))
+        {"recorded": "2026-01-01", "machine": "test box", "note": "busy", "seconds": {"01_ok": {"full": 321.0}}}))
     main(["run", "--quick", str(course / "01_ok.ipynb"), "-o", str(tmp_path / "site")])
     index = (tmp_path / "site" / "index.html").read_text()
-    assert "321 s <small>(recorded)</small>" in index and "2026-01-01 on test box" in index
+    assert "321 s <small>(recorded)</small>" in index and "2026-01-01 on test box (busy)." in index
 
 
 def test_without_local_reveal_the_pages_and_index_are_still_written(course, tmp_path, monkeypatch, capsys):
