@@ -10,15 +10,25 @@ Fixtures (the API other browser tests rely on; extend it, don't change it):
   URLs it blocked; a test asserts the list is empty.
 - ``artifacts_dir`` (session): where screenshots go, ``$COURSEKIT_ARTIFACTS`` or a temp dir.
 - ``screenshot``: ``screenshot(page, name)`` writes ``<artifacts_dir>/<name>.png`` and returns its path.
+- ``jupyter_lab_server(root, workdir, settings)``: a context manager running a token-less
+  ``jupyter lab`` on 127.0.0.1 (free port, quick mode, this checkout on the path) that yields its URL.
 
 Without Playwright or Chromium the tests are skipped with the reason; with ``CI`` set they fail.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -136,3 +146,62 @@ def screenshot(artifacts_dir: Path) -> Callable:
         return path
 
     return take
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "api/status", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"jupyter lab did not answer at {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def jupyter_lab_server(root: Path, workdir: Path, settings: dict[str, dict] | None = None,
+                       timeout: float = 120) -> Iterator[str]:
+    """Run ``jupyter lab`` on 127.0.0.1 (free port, no token) serving ``root``; yield its URL.
+
+    ``settings`` maps user-settings files (``"jupyterlab-rise/plugin.jupyterlab-settings"``) to their
+    JSON; runtime, config and settings dirs live under ``workdir``; kernels run in quick mode with
+    this checkout first on ``PYTHONPATH``. The server and its kernels are stopped on exit.
+    """
+    for rel, value in (settings or {}).items():
+        (workdir / "settings" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / "settings" / rel).write_text(json.dumps(value))
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_CONFIG_DIR")}
+    env.update(COURSEKIT_QUICK="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+               JUPYTER_RUNTIME_DIR=str(workdir / "runtime"), JUPYTER_CONFIG_DIR=str(workdir / "config"),
+               IPYTHONDIR=str(workdir / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+    port, log = _free_port(), workdir / "server.log"
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
+           "--LabApp.extension_manager=readonly", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+           f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={workdir / 'settings'}",
+           f"--LabApp.workspaces_dir={workdir / 'workspaces'}"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, proc, log, timeout)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its kernels: its own process group
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

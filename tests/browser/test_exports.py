@@ -119,7 +119,8 @@ def test_real_deck_presents_offline(real_deck, page, blocked_requests, screensho
     assert_math_rendered(page, ".reveal .jp-MarkdownCell")
     assert page.locator("section.present math").count() > 3  # J(G) = αJ_content + βJ_style, ...
     screenshot(page, "exports_deck_slide1")
+    page.evaluate("window.moved = false; Reveal.on('slidetransitionend', () => { window.moved = true; })")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("Reveal.getIndices().h === 1")
+    page.wait_for_function("window.moved && Reveal.getIndices().h === 1")  # after the slide animation
     screenshot(page, "exports_deck_slide2")
     assert blocked == [] and all(is_local_url(u) for u in requested), blocked or requested

@@ -12,22 +12,16 @@ fonts.googleapis.com for web fonts.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
 
 import nbformat
 import pytest
 
+from tests.browser.conftest import jupyter_lab_server
+
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "lecture.ipynb"
 CELLS = [  # (cell type, source, slide type)
     ("markdown", "# A live lecture\n\nThe cost $J(G) = \\alpha J_{content} + \\beta J_{style}$.", "slide"),
@@ -45,28 +39,9 @@ CURRENT = "section.present:not(.stack)"  # the slide shown, not the stack of sub
 _KERNEL_IDLE = "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "api/status", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"jupyter lab did not answer at {url} within {timeout} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
-def lab_url(tmp_path_factory) -> str:
-    """A JupyterLab with jupyterlab-rise on 127.0.0.1 (free port, no token) serving the lecture."""
+def lab_url(tmp_path_factory) -> Iterator[str]:
+    """A JupyterLab with jupyterlab-rise serving the lecture notebook."""
     if importlib.util.find_spec("jupyterlab_rise") is None:
         reason = 'jupyterlab-rise is not installed (pip install -e ".[instructor]")'
         pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
@@ -77,32 +52,8 @@ def lab_url(tmp_path_factory) -> str:
         for kind, source, slide in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp / "notebooks" / NOTEBOOK)
-    for rel, value in SETTINGS.items():
-        (tmp / "settings" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / "settings" / rel).write_text(json.dumps(value))
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_CONFIG_DIR")}
-    env.update(COURSEKIT_QUICK="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
-               IPYTHONDIR=str(tmp / "ipython"), JUPYTER_PLATFORM_DIRS="1")
-    port, log = _free_port(), tmp / "server.log"
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
-           "--LabApp.extension_manager=readonly", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
-           f"--ServerApp.root_dir={tmp / 'notebooks'}", f"--LabApp.user_settings_dir={tmp / 'settings'}",
-           f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_until_up(url, proc, log)
+    with jupyter_lab_server(tmp / "notebooks", tmp, SETTINGS) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and its kernels: its own process group
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_rise_slideshow_opens_offline_and_runs_a_cell(lab_url, page, blocked_requests, screenshot):
