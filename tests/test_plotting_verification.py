@@ -70,3 +70,29 @@ def test_open_set_confusion_and_timings():
     assert len(ax.lines) == 2 and ax.get_yscale() == "log"
     with pytest.raises(ValueError, match=r"sizes and seconds\['loop'\] must have the same length"):
         P.plot_timings([10, 100], {"loop": [1.0]})
+
+
+def test_confusion_is_legible():
+    labels = [f"person {i}" for i in range(6)] + ["(unknown)"]
+    m = np.arange(49).reshape(7, 7) + 100  # three-digit counts, the widest the notebooks show
+    ax = P.plot_confusion(m, labels, title="threshold 0.063")
+    w, h = ax.figure.get_size_inches()
+    assert w >= 0.5 * 7 + 2 and h >= 0.5 * 7 + 1  # at least half an inch per cell, plus room for labels
+    ticks = ax.get_xticklabels() + ax.get_yticklabels()
+    assert all(t.get_fontsize() >= 10 for t in ticks)
+    assert len(ax.texts) == 49 and all(t.get_fontsize() >= 10 for t in ax.texts)
+    assert min(ax.title.get_fontsize(), ax.xaxis.label.get_fontsize(), ax.yaxis.label.get_fontsize()) >= 10
+    assert [t.get_text() for t in ax.get_yticklabels()] == labels  # names in full
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    cell = ax.get_window_extent(renderer).width / 7
+    widths = [t.get_window_extent(renderer).width for t in ax.texts]
+    assert max(widths) < 0.9 * cell  # every count fits inside its cell
+    heights = [t.get_window_extent(renderer).height for t in ax.get_yticklabels()]
+    assert max(heights) < cell  # row names do not overlap
+    # the same fonts when the caller lays out several panels
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.4))
+    P.plot_confusion(m, labels, ax=axes[1])
+    assert all(t.get_fontsize() >= 10 for t in axes[1].texts + axes[1].get_xticklabels())
+    long = P.plot_confusion(np.eye(2), ["a rather long person name", "b"])
+    assert [t.get_text() for t in long.get_xticklabels()] == ["a rather long…", "b"]

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # sub-command modules, in the order `--help` lists them
-COMMANDS = ["doctor", "data", "student", "run", "slides"]
+COMMANDS = ["start", "doctor", "data", "student", "run", "slides"]
 
 
 def build_parser() -> argparse.ArgumentParser:

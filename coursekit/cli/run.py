@@ -1,23 +1,33 @@
-"""``python -m coursekit run [--quick] [NOTEBOOK...] -o build/html``: execute and export HTML."""
+"""``python -m coursekit run [--quick] [NOTEBOOK...] -o build/html``: execute, export a browsable course.
+
+For each notebook: ``NAME.html`` (the executed page) and ``NAME.slides.html`` (its reveal.js deck,
+with the outputs); then ``index.html`` (the course map) and ``timings.json`` (the times measured).
+Everything renders without network unless ``--cdn``.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import nbformat
 
 from coursekit.authoring import execute_notebook, read_notebook
 from coursekit.cli.student import notebook_paths
+from coursekit.export.course_index import (
+    IndexEntry,
+    notebook_objectives,
+    read_timings,
+    write_index,
+    write_timings,
+)
+from coursekit.export.deck import export_slides
+from coursekit.export.page import export_html
+from coursekit.export.reveal import RevealNotFoundError, find_reveal
 
 _DEFAULT = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def export_html(nb: nbformat.NotebookNode, target: Path) -> None:
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
+TIMINGS = "timings.json"  # the recorded table next to the notebooks, and this export's table
 
 
 def save_figures(nb: nbformat.NotebookNode, folder: Path, stem: str) -> int:
@@ -32,42 +42,80 @@ def save_figures(nb: nbformat.NotebookNode, folder: Path, stem: str) -> int:
     return n
 
 
+def _recorded(folder: Path) -> tuple[dict[str, dict[str, float]], str]:
+    """The recorded timing table next to the notebooks, and a footnote saying where it comes from."""
+    path = folder / TIMINGS
+    if not path.is_file():
+        return {}, "No recorded timing table: times not measured by this export are 'not measured'."
+    data = json.loads(path.read_text(encoding="utf-8"))
+    note = f" ({data['note']})" if data.get("note") else ""
+    return read_timings(path), (f"'recorded' times: {path.name}, {data.get('recorded', '?')} on "
+                                f"{data.get('machine', '?')}{note}.")
+
+
+def _local_reveal():
+    """reveal.js for the decks, or None (said once) when the [instructor] extra is missing."""
+    try:
+        return find_reveal()
+    except RevealNotFoundError as exc:
+        print(f"note: no slides in this export: {exc}", flush=True)
+        return None
+
+
 def run(args) -> int:
     paths = notebook_paths(args.notebooks or [str(_DEFAULT)])
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     if args.figures:
         Path(args.figures).mkdir(parents=True, exist_ok=True)
-    times: list[tuple[str, float, str]] = []
+    reveal = None if args.cdn else _local_reveal()
+    with_slides = args.cdn or reveal is not None
     mode = "quick" if args.quick else "full"
+    entries: list[IndexEntry] = []
     for i, path in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] {path.name} ({mode} mode) ...", flush=True)
+        nb = read_notebook(path)
+        entry = IndexEntry(path.stem, *notebook_objectives(nb))
+        entries.append(entry)
         try:
-            nb, seconds = execute_notebook(read_notebook(path), cwd=path.parent, quick=args.quick,
-                                           timeout=args.timeout)
+            nb, seconds = execute_notebook(nb, cwd=path.parent, quick=args.quick, timeout=args.timeout)
         except Exception as exc:  # report and go on with the next notebook
             first = str(exc).strip().splitlines()
-            times.append((path.name, float("nan"), f"FAILED: {first[-1] if first else type(exc).__name__}"))
+            entry.status = f"FAILED: {first[-1] if first else type(exc).__name__}"
             print(f"    failed: {type(exc).__name__}", flush=True)
             continue
-        export_html(nb, out / f"{path.stem}.html")
+        entry.seconds[mode] = seconds
+        entry.html = export_html(nb, out / f"{path.stem}.html", cdn=args.cdn, path=path.parent).name
+        if with_slides:
+            entry.slides = export_slides(nb, out / f"{path.stem}.slides.html", reveal=reveal,
+                                         cdn=args.cdn, path=path.parent).name
         n_fig = save_figures(nb, Path(args.figures), path.stem) if args.figures else 0
-        times.append((path.name, seconds, "ok" + (f", {n_fig} figures" if args.figures else "")))
-        print(f"    done in {seconds:.1f} s -> {out / (path.stem + '.html')}", flush=True)
-    width = max(len(name) for name, _, _ in times)
+        if args.figures:
+            entry.status = f"ok, {n_fig} figures"
+        print(f"    done in {seconds:.1f} s -> {out / entry.html}", flush=True)
+    recorded, note = _recorded(paths[0].parent)
+    write_index(entries, out / "index.html", recorded=recorded, note=note)
+    write_timings(entries, out / TIMINGS)
+    _print_table(entries, mode)
+    print(f"course map: {out / 'index.html'}")
+    return 1 if any(e.status.startswith("FAILED") for e in entries) else 0
+
+
+def _print_table(entries: list[IndexEntry], mode: str) -> None:
+    width = max(len(e.name) + 6 for e in entries)
     print(f"\n{'notebook':<{width}}  {'seconds':>8}  status")
-    for name, seconds, status in times:
-        print(f"{name:<{width}}  {seconds:8.1f}  {status}")
-    total = sum(s for _, s, _ in times if s == s)
-    print(f"{'total':<{width}}  {total:8.1f}")
-    return 1 if any(status.startswith("FAILED") for _, _, status in times) else 0
+    for e in entries:
+        print(f"{e.name + '.ipynb':<{width}}  {e.seconds.get(mode, float('nan')):8.1f}  {e.status}")
+    print(f"{'total':<{width}}  {sum(e.seconds.get(mode, 0.0) for e in entries):8.1f}")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="execute notebooks and export HTML with figures")
+    p = sub.add_parser("run", help="execute notebooks, export HTML pages, slides and a course map")
     p.add_argument("notebooks", nargs="*", help="notebooks or folders (default: the course's notebooks/)")
     p.add_argument("--quick", action="store_true", help="quick mode (COURSEKIT_QUICK=1)")
-    p.add_argument("-o", "--output", default="build/html", help="HTML output folder")
+    p.add_argument("-o", "--output", default="build/html", help="output folder (index.html is the entry)")
     p.add_argument("--figures", default=None, help="also write every figure as PNG into this folder")
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    p.add_argument("--cdn", action="store_true",
+                   help="load MathJax/reveal.js from CDNs (smaller files, needs network to view)")
     p.set_defaults(func=run)

@@ -20,13 +20,25 @@ from PIL import Image
 from . import download
 from ._files import check_size, read_image
 
-__all__ = ["CONTENT_IMAGES", "STYLE_IMAGES", "content_image", "style_image", "generated_texture"]
+__all__ = ["CONTENT_IMAGES", "STYLE_IMAGES", "STYLE_TITLES", "content_image", "style_image", "style_title",
+           "generated_texture"]
 
 CONTENT_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower")
 STYLE_IMAGES = (
     "starry_night", "the_scream", "wave", "shipwreck", "composition_vii",
     "monet_cliff_walk_pourville", "monet_san_giorgio_dusk", "udnie", "woman-with-hat-matisse",
 )
+STYLE_TITLES = {  # name -> (title of the painting, painter), for figures
+    "starry_night": ("The Starry Night", "Vincent van Gogh"),
+    "the_scream": ("The Scream", "Edvard Munch"),
+    "wave": ("The Great Wave off Kanagawa", "Katsushika Hokusai"),
+    "shipwreck": ("The Shipwreck", "J. M. W. Turner"),
+    "composition_vii": ("Composition VII", "Wassily Kandinsky"),
+    "monet_cliff_walk_pourville": ("The Cliff Walk at Pourville", "Claude Monet"),
+    "monet_san_giorgio_dusk": ("San Giorgio Maggiore at Dusk", "Claude Monet"),
+    "udnie": ("Udnie", "Francis Picabia"),
+    "woman-with-hat-matisse": ("Woman with a Hat", "Henri Matisse"),
+}
 _NEURAL_STYLE = "https://raw.githubusercontent.com/jcjohnson/neural-style/07c4b8299f8fbdafec0c514fc820ff1d7ff62e46/examples/inputs/"
 _FAST_STYLE = "https://raw.githubusercontent.com/lengstrom/fast-style-transfer/0d3d981f7ab948253d355585bdbdfa914247b4d0/examples/style/"
 STYLE_URLS = {  # name -> (url, md5 of the file in the course's data folder); the others have no verified source
@@ -123,6 +135,36 @@ def generated_texture(size: int | tuple[int, int] = 256, seed: int = 0) -> torch
     frac = (t - lo).unsqueeze(-1)
     rgb = palette[lo] * (1 - frac) + palette[lo + 1] * frac  # (H, W, 3), linear between palette colours
     return rgb.permute(2, 0, 1).contiguous().clamp_(0, 1)
+
+
+def style_title(name: str, sep: str = ", ") -> str:
+    """The human title of one of ``STYLE_IMAGES``: the painting's title, ``sep``, its painter.
+
+    Parameters
+    ----------
+    name : str
+        One of ``STYLE_IMAGES`` (the file name without ``.jpg``).
+    sep : str
+        Between title and painter; ``"\\n"`` puts the painter on a second line (figure titles).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> style_title("woman-with-hat-matisse")
+    'Woman with a Hat, Henri Matisse'
+    >>> style_title("monet_cliff_walk_pourville", sep=" / ")
+    'The Cliff Walk at Pourville / Claude Monet'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a str, got {type(sep).__name__}")
+    if name not in STYLE_TITLES:
+        raise ValueError(f"name must be one of {STYLE_IMAGES}, got {name!r}")
+    return sep.join(STYLE_TITLES[name])
 
 
 def _fetch_style(name: str, cache: Path) -> None:

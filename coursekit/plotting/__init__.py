@@ -23,6 +23,7 @@ from .visualize import (
     plot_receptive_field_box,
     plot_top_patches,
 )
+from .widgets import slider_range, threshold_slider
 
 __all__ = [
     "plot_accuracy_curves", "plot_clips", "plot_signals", "plot_token_activations",
@@ -32,4 +33,5 @@ __all__ = [
     "plot_confusion", "plot_det", "plot_distance_histograms", "plot_open_set_curve",
     "plot_pairs", "plot_roc", "plot_timings",
     "patch_mosaic", "plot_feature_maps", "plot_filters", "plot_receptive_field_box", "plot_top_patches",
+    "slider_range", "threshold_slider",
 ]

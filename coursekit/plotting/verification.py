@@ -159,22 +159,46 @@ def plot_open_set_curve(far, dir_, *, ax: Axes | None = None, label: str | None 
     return ax
 
 
+# legible at a notebook's width: points, for tick labels, counts in the cells, axis labels and title
+CONFUSION_FONTSIZE = {"ticks": 10, "counts": 11, "labels": 11, "title": 12}
+_CELL_INCHES = 0.55  # one matrix cell on a figure plot_confusion makes itself
+
+
 def plot_confusion(matrix, labels: Sequence[str], *, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """A (K, K) confusion matrix (rows: truth, columns: decision) with counts in the cells."""
+    """A (K, K) confusion matrix (rows: truth, columns: decision) with the counts in the cells.
+
+    Font sizes are ``CONFUSION_FONTSIZE`` (points); without ``ax`` the figure gives each cell
+    0.55 inch, so a K = 7 matrix is about 6.3 x 5.5 inches. Labels longer than 14 characters
+    end in an ellipsis.
+
+    Parameters
+    ----------
+    matrix : array of shape (K, K), counts
+    labels : sequence of K str
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
     m = np.asarray(matrix)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] != len(labels):
         raise ValueError(f"matrix must be square with one row per label ({len(labels)}), got shape {m.shape}")
     k = len(labels)
-    ax = _ax(ax, (0.45 * k + 2, 0.45 * k + 1.5))
-    ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(k), [str(s)[:12] for s in labels], rotation=90, fontsize=7)
-    ax.set_yticks(range(k), [str(s)[:12] for s in labels], fontsize=7)
+    fs = CONFUSION_FONTSIZE
+    ax = _ax(ax, (_CELL_INCHES * k + 2.5, _CELL_INCHES * k + 1.6))
+    ax.imshow(m, cmap="Blues", vmin=0)
+    names = [str(s) if len(str(s)) <= 14 else str(s)[:13] + "…" for s in labels]
+    ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor", fontsize=fs["ticks"])
+    ax.set_yticks(range(k), names, fontsize=fs["ticks"])
     for i, j in zip(*np.nonzero(m), strict=True):
-        ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=7,
+        ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=fs["counts"],
                 color="white" if m[i, j] > m.max() / 2 else "black")
-    ax.set(xlabel="decision", ylabel="truth")
+    ax.set_xlabel("decision", fontsize=fs["labels"])
+    ax.set_ylabel("truth", fontsize=fs["labels"])
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=fs["title"])
     return ax
 
 

@@ -93,3 +93,21 @@ def test_generated_texture():
     assert not torch.equal(a, images.generated_texture((24, 40), seed=2))
     with pytest.raises(TypeError, match="size must be None, an int or a"):
         images.generated_texture("big")
+
+
+def test_style_titles_are_human():
+    assert set(images.STYLE_TITLES) == set(images.STYLE_IMAGES)  # every painting has a title, and only those
+    for name in images.STYLE_IMAGES:
+        title = images.style_title(name)
+        assert "_" not in title and "-" not in title and name not in title, title  # no file name shows
+        painting, painter = title.split(", ")
+        assert painting[0].isupper() and painter[0].isupper(), title
+        assert images.style_title(name, sep="\n") == f"{painting}\n{painter}"
+    assert images.style_title("woman-with-hat-matisse") == "Woman with a Hat, Henri Matisse"
+    assert images.style_title("monet_cliff_walk_pourville") == "The Cliff Walk at Pourville, Claude Monet"
+    with pytest.raises(ValueError, match=r"name must be one of .*'starry_night'.* got 'mona_lisa'"):
+        images.style_title("mona_lisa")
+    with pytest.raises(TypeError, match="name must be a str, got int"):
+        images.style_title(3)
+    with pytest.raises(TypeError, match="sep must be a str, got NoneType"):
+        images.style_title("wave", sep=None)
