@@ -32,13 +32,15 @@ class _BatchAllFromDistances(torch.autograd.Function):
     Anchors' positives are laid out in slots: slot j holds each anchor's j-th positive. One
     slot at a time, every anchor is compared with every negative at once — a (B, B) tensor — so
     the work is B² per slot (B²·(K−1) for P×K batches, i.e. proportional to the valid
-    triplets), the memory B², and nothing bigger is kept for backward, which recomputes.
+    triplets), the memory B², and nothing bigger is kept for backward, which recomputes the
+    slot losses (the (B, S) slot layout is kept; S = most positives of an anchor).
     dS/dd_ap = #{n : t_apn > 0} and dS/dd_an = −#{p : t_apn > 0}.
     """
 
     @staticmethod
     def forward(ctx, dist, labels, margin):
-        slots, has_slot, d_neg = _slots(dist, labels)
+        slots, has_slot = _slots(labels)
+        d_neg = _negative_distances(dist, labels)
         total = dist.new_zeros(())
         n_positive = torch.zeros((), dtype=torch.int64, device=dist.device)
         for j in range(slots.shape[1]):
@@ -47,15 +49,15 @@ class _BatchAllFromDistances(torch.autograd.Function):
             n_positive += torch.count_nonzero(t > 1e-16)  # the post's test for "positive"
         is_neg = labels[:, None] != labels[None, :]
         n_valid = (has_slot.sum(1) * is_neg.sum(1)).sum()
-        ctx.save_for_backward(dist, labels)
+        ctx.save_for_backward(dist, labels, slots, has_slot)
         ctx.margin = margin
         ctx.mark_non_differentiable(n_positive, n_valid)
         return total, n_positive, n_valid
 
     @staticmethod
     def backward(ctx, grad_total, _grad_positive, _grad_valid):
-        dist, labels = ctx.saved_tensors
-        slots, has_slot, d_neg = _slots(dist, labels)
+        dist, labels, slots, has_slot = ctx.saved_tensors
+        d_neg = _negative_distances(dist, labels)
         rows = torch.arange(len(dist), device=dist.device)
         grad = torch.zeros_like(dist)
         for j in range(slots.shape[1]):
@@ -66,18 +68,21 @@ class _BatchAllFromDistances(torch.autograd.Function):
         return grad * grad_total, None, None
 
 
-def _slots(dist: torch.Tensor, labels: torch.Tensor):
-    """(B, S) index of each anchor's j-th positive (0 where it has fewer), the validity mask,
-    and the distances with every non-negative set to +inf."""
+def _slots(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, S) index of each anchor's j-th positive (0 where it has fewer), and the validity mask."""
     is_pos = anchor_positive_mask(labels)  # (B, B)
     rank = is_pos.cumsum(1) - 1  # j for the j-th positive in each row
     n_slots = int(is_pos.sum(1).max()) if len(labels) else 0
-    slots = torch.zeros(len(labels), n_slots, dtype=torch.int64, device=dist.device)
+    slots = torch.zeros(len(labels), n_slots, dtype=torch.int64, device=labels.device)
     a, p = is_pos.nonzero(as_tuple=True)
     slots[a, rank[a, p]] = p
-    has_slot = torch.arange(n_slots, device=dist.device)[None, :] < is_pos.sum(1, keepdim=True)
-    d_neg = dist.masked_fill(labels[:, None] == labels[None, :], math.inf)
-    return slots, has_slot, d_neg
+    has_slot = torch.arange(n_slots, device=labels.device)[None, :] < is_pos.sum(1, keepdim=True)
+    return slots, has_slot
+
+
+def _negative_distances(dist: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The distances with every non-negative (same label) set to +inf."""
+    return dist.masked_fill(labels[:, None] == labels[None, :], math.inf)
 
 
 def _slot_losses(dist, positive, has_positive, d_neg, margin):
@@ -163,5 +168,5 @@ def batch_hard_triplet_loss(
     # an anchor without positive; +inf skips non-negatives as the post's "add the row max" does
     # (every anchor has a negative: at least two classes were checked)
     hardest_positive = dist.masked_fill(~anchor_positive_mask(labels), 0.0).amax(1)  # (B,)
-    hardest_negative = dist.masked_fill(labels[:, None] == labels[None, :], math.inf).amin(1)  # (B,)
+    hardest_negative = _negative_distances(dist, labels).amin(1)  # (B,)
     return torch.relu(hardest_positive - hardest_negative + margin).mean()

@@ -98,5 +98,11 @@ class FaceEmbeddingNet(nn.Module):
         return F.normalize(g, dim=1)
 
     def extra_repr(self) -> str:
-        """The constructor's arguments, shown by ``print(net)``."""
+        """The constructor's arguments, shown by ``print(net)``.
+
+        Returns
+        -------
+        str
+            ``"embedding_dim=…, in_channels=…, width=…"``.
+        """
         return f"embedding_dim={self.embedding_dim}, in_channels={self.in_channels}, width={self.width}"

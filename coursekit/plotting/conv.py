@@ -1,4 +1,5 @@
-"""Figures for 1-D and 3-D convolutions: clip frames, signals, 1-D feature maps, training curves."""
+"""Figures for 1-D and 3-D convolutions: a 3-D kernel in a volume, clip frames, signals, 1-D feature maps,
+training curves."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-__all__ = ["plot_clips", "plot_signals", "plot_token_activations", "plot_accuracy_curves"]
+from ..validation import check_int
+
+__all__ = ["plot_conv3d_kernel", "plot_clips", "plot_signals", "plot_token_activations", "plot_accuracy_curves"]
 
 
 def _np(x: torch.Tensor | np.ndarray, name: str) -> np.ndarray:
@@ -128,3 +132,92 @@ def plot_accuracy_curves(curves: Mapping[str, Sequence[float]], *, chance: float
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
     return ax
+
+
+def _triple(value, name: str, minimum: int = 1) -> tuple[int, int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise TypeError(f"{name} must be a tuple of 3 ints (depth, height, width), got {value!r}")
+    return tuple(check_int(v, f"{name}[{i}]", minimum=minimum) for i, v in enumerate(value))
+
+
+def _box_faces(origin: Sequence[float], size: Sequence[float]) -> list[np.ndarray]:
+    """The six faces of the axis-aligned box ``origin + [0, size]`` as (4, 3) vertex arrays (x, y, z)."""
+    o, d = np.asarray(origin, dtype=float), np.asarray(size, dtype=float)
+    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=float) * d + o
+    quads = [(0, 1, 3, 2), (4, 5, 7, 6), (0, 1, 5, 4), (2, 3, 7, 6), (0, 2, 6, 4), (1, 3, 7, 5)]
+    return [corners[list(q)] for q in quads]
+
+
+def _draw_box(ax, origin, size, *, color: str, alpha: float, edge: str = "k") -> Poly3DCollection:
+    box = Poly3DCollection(_box_faces(origin, size), facecolors=color, edgecolors=edge, linewidths=0.6, alpha=alpha)
+    ax.add_collection3d(box)
+    return box
+
+
+def plot_conv3d_kernel(volume: Sequence[int] = (14, 14, 14), kernel: Sequence[int] = (5, 5, 5), *,
+                       positions: Sequence[Sequence[int]] | None = None, in_channels: int = 1,
+                       out_channels: int = 16) -> Figure:
+    """A 3-D kernel sliding through a volume (left) and the output volume it fills (right).
+
+    Each kernel position (depth, height, width offsets, no padding, stride 1) is drawn as a box inside the
+    input volume, and the output voxel it computes is drawn in the same colour inside the output volume of
+    size ``volume - kernel + 1`` per axis. Axes: x = width, y = height, z = depth (or time).
+
+    Parameters
+    ----------
+    volume : tuple of 3 int
+        (depth, height, width) of the input, e.g. a CT scan (slices, rows, columns) or a clip (T, H, W).
+    kernel : tuple of 3 int
+        (depth, height, width) of the filter; each at most the volume's size on that axis.
+    positions : sequence of (d, h, w) int offsets, optional
+        Kernel positions to draw, each with ``0 <= offset <= volume - kernel``. Default: three positions
+        along the depth axis (start, middle, end), at height and width 0.
+    in_channels, out_channels : int
+        Only for the titles: the kernel spans all ``in_channels``; ``out_channels`` filters give that many
+        output volumes.
+
+    Returns
+    -------
+    Figure
+        Two 3-D Axes: ``fig.axes[0]`` the input, ``fig.axes[1]`` the output. In each, the first collection
+        is the volume and the next ones are the kernel boxes (input) or output voxels (output), in the order
+        of ``positions``.
+    """
+    vol, ker = _triple(volume, "volume"), _triple(kernel, "kernel")
+    for i, (n, f) in enumerate(zip(vol, ker, strict=True)):
+        if f > n:
+            raise ValueError(f"kernel[{i}] must be at most volume[{i}]={n}, got {f}")
+    c_in = check_int(in_channels, "in_channels", minimum=1)
+    c_out = check_int(out_channels, "out_channels", minimum=1)
+    out = tuple(n - f + 1 for n, f in zip(vol, ker, strict=True))
+    if positions is None:
+        positions = [(0, 0, 0), ((out[0] - 1) // 2, 0, 0), (out[0] - 1, 0, 0)]
+    if not isinstance(positions, (list, tuple)) or len(positions) == 0:
+        raise TypeError(f"positions must be a non-empty sequence of (d, h, w) offsets, got {positions!r}")
+    pos = []
+    for j, p in enumerate(positions):
+        q = _triple(p, f"positions[{j}]", minimum=0)
+        for i, (v, m) in enumerate(zip(q, out, strict=True)):
+            if v > m - 1:
+                raise ValueError(f"positions[{j}][{i}] must be at most volume - kernel = {m - 1}, got {v}")
+        pos.append(q)
+    colors = plt.get_cmap("autumn")(np.linspace(0, 0.8, len(pos)))
+    fig = plt.figure(figsize=(10, 4.6))
+    panels = [(vol, f"input {'×'.join(map(str, vol))}×{c_in}, kernel {'×'.join(map(str, ker))}×{c_in}"),
+              (out, f"output {'×'.join(map(str, out))} per filter; {c_out} filters: {'×'.join(map(str, out))}×{c_out}")]
+    for k, (size, title) in enumerate(panels):
+        ax = fig.add_subplot(1, 2, k + 1, projection="3d")
+        d, h, w = size
+        _draw_box(ax, (0, 0, 0), (w, h, d), color="lightsteelblue", alpha=0.08, edge="gray")
+        for (pd, ph, pw), color in zip(pos, colors, strict=True):
+            if k == 0:
+                _draw_box(ax, (pw, ph, pd), (ker[2], ker[1], ker[0]), color=color, alpha=0.35)
+            else:
+                _draw_box(ax, (pw, ph, pd), (1, 1, 1), color=color, alpha=0.9)
+        lim = max(vol)
+        ax.set(xlim=(0, lim), ylim=(0, lim), zlim=(0, lim), xlabel="width", ylabel="height", zlabel="depth / time")
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_title(title, fontsize=9)
+        ax.view_init(elev=18, azim=-60)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,5 @@
-"""Few-shot figures: an episode, the nearest neighbours a one-shot classifier found, accuracy vs N and K."""
+"""Few-shot figures: a Siamese network, an episode, the nearest neighbours a one-shot classifier found,
+accuracy vs N and K."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .images import show_image
 
-__all__ = ["plot_episode", "plot_nearest_neighbours", "plot_accuracy_vs_way_shot"]
+__all__ = ["plot_siamese", "plot_episode", "plot_nearest_neighbours", "plot_accuracy_vs_way_shot"]
 
 
 def _check_images(x: torch.Tensor, name: str, dims: int, shape: str) -> None:
@@ -19,6 +21,69 @@ def _check_images(x: torch.Tensor, name: str, dims: int, shape: str) -> None:
         raise ValueError(f"{name} must be a tensor of shape {shape}, got {getattr(x, 'shape', type(x).__name__)}")
     if x.numel() == 0:
         raise ValueError(f"{name} is empty: nothing to draw")
+
+
+def plot_siamese(x1: torch.Tensor, x2: torch.Tensor, *, distance: float | None = None,
+                 network: str = "f  (weights θ)") -> Figure:
+    """The Siamese idea: ONE network f applied to two inputs, its two outputs compared by a distance.
+
+    Two towers are drawn, one per input, both labelled with the same ``network`` name and joined by a
+    "shared weights" link (they are the same function with the same parameters, drawn twice); the
+    encodings f(x1) and f(x2) meet in d = ‖f(x1) − f(x2)‖².
+
+    Parameters
+    ----------
+    x1, x2 : Tensor of shape (C, H, W) or (H, W)
+        The two images (values in [0, 1] or uint8).
+    distance : float, optional
+        A measured d to print in the distance box.
+    network : str
+        The label of both towers.
+
+    Returns
+    -------
+    Figure
+        One Axes; the two images are its inset Axes ``fig.axes[0].child_axes``, the tower boxes its
+        patches whose ``get_gid()`` is ``"tower"``.
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor of shape (C, H, W) or (H, W), got {type(x).__name__}")
+        if x.dim() not in (2, 3) or x.numel() == 0:
+            raise ValueError(f"{name} must be a non-empty tensor of shape (C, H, W) or (H, W), got {tuple(x.shape)}")
+    if distance is not None and (isinstance(distance, bool) or not isinstance(distance, (int, float))):
+        raise TypeError(f"distance must be a float or None, got {type(distance).__name__}")
+    if not isinstance(network, str):
+        raise TypeError(f"network must be a str, got {type(network).__name__}")
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    ax.set(xlim=(0, 10), ylim=(0, 4))
+    ax.axis("off")
+
+    def box(x, y, w, h, text, color, gid=None):
+        patch = FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=color, ec="k", gid=gid)
+        ax.add_patch(patch)
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=10)
+
+    def arrow(a, b, **kw):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, **kw))
+
+    for k, (x, y) in enumerate(((x1, 2.9), (x2, 1.1))):
+        inset = ax.inset_axes((0.1, y - 0.75, 1.5, 1.5), transform=ax.transData)
+        show_image(x, ax=inset)
+        inset.set_title(f"$x^{{({k + 1})}}$", fontsize=9)
+        box(2.4, y - 0.45, 2.4, 0.9, network, "#cfe2f3", gid="tower")
+        box(5.6, y - 0.35, 1.5, 0.7, f"$f(x^{{({k + 1})}})$", "#fff2cc")
+        arrow((1.7, y), (2.35, y))
+        arrow((4.9, y), (5.55, y))
+        arrow((7.15, y), (7.9, 2.0 + (0.3 if k == 0 else -0.3)))
+    ax.annotate("", xy=(3.6, 1.6), xytext=(3.6, 2.4), arrowprops=dict(arrowstyle="<->", ls="--", color="tab:red"))
+    ax.text(3.75, 2.0, "same weights θ (shared)", color="tab:red", fontsize=9, va="center")
+    d_text = r"$d = \|f(x^{(1)}) - f(x^{(2)})\|^2$"
+    if distance is not None:
+        d_text += f"\n= {float(distance):.3g}"
+    box(7.95, 1.55, 1.95, 0.9, d_text, "#d9ead3")
+    fig.tight_layout()
+    return fig
 
 
 def plot_episode(

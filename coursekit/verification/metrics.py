@@ -350,8 +350,9 @@ def _best_accuracy_threshold(s: np.ndarray, y: np.ndarray) -> tuple[float, float
 class KFoldResult:
     """The k-fold protocol's result: per-fold accuracies and thresholds, and their summary.
 
-    ``mean`` and ``std`` (population std, ``ddof=0``, as the LFW benchmark reports) are over
-    ``accuracies`` of shape (k,); ``thresholds`` (k,) are in the input's units.
+    ``mean`` and ``std`` (population std, ``ddof=0``) are over ``accuracies`` of shape (k,);
+    ``thresholds`` (k,) are in the input's units. The LFW benchmark (Huang et al. 2007, View 2)
+    reports ``mean ± standard_error``: the sample standard deviation (``ddof=1``) over √k.
 
     Attributes
     ----------
@@ -373,6 +374,12 @@ class KFoldResult:
     def std(self) -> float:
         """Population standard deviation of the folds' accuracies."""
         return float(self.accuracies.std())
+
+    @property
+    def standard_error(self) -> float:
+        """LFW's standard error of the mean: S_E = σ̂ / √k with σ̂² = Σ (p_i − μ̂)² / (k − 1)."""
+        k = len(self.accuracies)
+        return float(self.accuracies.std(ddof=1) / np.sqrt(k))
 
     def __str__(self) -> str:
         return f"{self.mean:.4f} ± {self.std:.4f} over {len(self.accuracies)} folds"

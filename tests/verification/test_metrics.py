@@ -217,6 +217,15 @@ def test_kfold_default_folds_are_stratified_and_ten():
     assert perfect.mean == 1.0 and perfect.std == 0.0  # contiguous but stratified: no one-class fold
 
 
+def test_kfold_standard_error_is_lfw_s_e():
+    # Huang et al. 2007: mu = sum p_i / 10, S_E = sigma / sqrt(10), sigma^2 = sum (p_i - mu)^2 / 9
+    res = V.KFoldResult(np.array([0.9, 0.8, 1.0, 0.7, 0.9, 0.8, 1.0, 0.9, 0.6, 0.9]), np.zeros(10))
+    mu = sum(res.accuracies) / 10
+    sigma = math.sqrt(sum((p - mu) ** 2 for p in res.accuracies) / 9)
+    assert res.standard_error == pytest.approx(sigma / math.sqrt(10))
+    assert res.standard_error > res.std / math.sqrt(10)  # ddof=1, not the population std
+
+
 def test_pair_distances():
     a = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
     b = torch.tensor([[3.0, 4.0], [0.0, 2.0]], dtype=torch.float64)

@@ -57,7 +57,16 @@ class Affine(nn.Module):
         self.beta = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """y = gamma_c · x + beta_c for x of shape (N, C, H, W); same shape out (no input checks)."""
+        """y = gamma_c · x + beta_c, per channel (no input checks).
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, C, H, W)
+
+        Returns
+        -------
+        Tensor of shape (N, C, H, W)
+        """
         return torch.addcmul(self.beta[:, None, None], x, self.gamma[:, None, None])
 
 
@@ -82,7 +91,7 @@ class ResidualBlock(nn.Module):
     Parameters
     ----------
     in_channels, out_channels : int
-        Input (N, in_channels, H, W); output (N, out_channels, H, W), or about H/2 × W/2
+        Input (N, in_channels, H, W); output (N, out_channels, H, W), or H // 2 × W // 2
         when ``down``.
     down : bool
         Whether the block halves the resolution.
@@ -98,7 +107,17 @@ class ResidualBlock(nn.Module):
         self.affine2 = Affine(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The block's output for x of shape (N, in_channels, H, W) (no input checks)."""
+        """The block's output (no input checks).
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, in_channels, H, W)
+
+        Returns
+        -------
+        Tensor of shape (N, out_channels, H, W), or (N, out_channels, H // 2, W // 2) when ``down``
+            (the pooled skip's size; the residual's (H − 1) // 2 is zero-padded up to it).
+        """
         r = self.affine2(self.conv2(F.relu(self.affine1(self.conv1(x)), inplace=True)))
         skip = F.avg_pool2d(x, 2, 2) if self.down else x
         return F.relu(_add_prev(r, skip), inplace=True)  # the sum is a fresh tensor

@@ -2,10 +2,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit.plotting import plot_accuracy_vs_way_shot, plot_episode, plot_nearest_neighbours  # noqa: E402
+from coursekit.plotting import (  # noqa: E402
+    plot_accuracy_vs_way_shot,
+    plot_episode,
+    plot_nearest_neighbours,
+    plot_siamese,
+)
 
 
 def test_plot_episode_layout():
@@ -44,3 +50,26 @@ def test_plot_accuracy_vs_way_shot_lines():
         plot_accuracy_vs_way_shot({})
     with pytest.raises(ValueError, match=r"results must map \(n_way, k_shot\) to \(mean, ci95\)"):
         plot_accuracy_vs_way_shot({5: (0.9, 0.1)})
+
+
+def test_plot_siamese_draws_one_network_twice():
+    a, b = torch.rand(1, 16, 16), torch.rand(16, 16)
+    fig = plot_siamese(a, b, distance=0.25, network="f (θ)")
+    ax = fig.axes[0]
+    towers = [p for p in ax.patches if p.get_gid() == "tower"]
+    assert len(towers) == 2                                                     # two towers ...
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count("f (θ)") == 2 and any("shared" in t for t in labels)   # ... one set of weights
+    assert any("0.25" in t for t in labels)
+    assert len(ax.child_axes) == 2
+    np.testing.assert_allclose(ax.child_axes[1].images[0].get_array(), b.numpy(), atol=1e-6)
+    plt.close(fig)
+
+
+def test_plot_siamese_rejects_bad_input():
+    with pytest.raises(TypeError, match="x1 must be a tensor"):
+        plot_siamese([[0.0]], torch.rand(4, 4))
+    with pytest.raises(ValueError, match=r"x2 must be a non-empty tensor of shape \(C, H, W\) or \(H, W\), got \(4,\)"):
+        plot_siamese(torch.rand(4, 4), torch.rand(4))
+    with pytest.raises(TypeError, match="distance must be a float or None, got str"):
+        plot_siamese(torch.rand(4, 4), torch.rand(4, 4), distance="0.3")

@@ -9,6 +9,7 @@ import torch  # noqa: E402
 from coursekit.plotting.conv import (  # noqa: E402
     plot_accuracy_curves,
     plot_clips,
+    plot_conv3d_kernel,
     plot_signals,
     plot_token_activations,
 )
@@ -55,3 +56,35 @@ def test_token_activations_and_curves():
 def test_bad_input_is_rejected_with_a_clear_message(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_conv3d_kernel_draws_kernel_boxes_and_output_voxels_where_the_formula_puts_them():
+    fig = plot_conv3d_kernel((14, 14, 14), (5, 5, 5), positions=[(0, 0, 0), (9, 2, 3)], out_channels=16)
+    ax_in, ax_out = fig.axes
+    assert len(ax_in.collections) == 1 + 2 and len(ax_out.collections) == 1 + 2   # volume + one box per position
+    assert "14×14×14×1" in ax_in.get_title() and "5×5×5×1" in ax_in.get_title()
+    assert "10×10×10×16" in ax_out.get_title()                                        # 14 - 5 + 1 = 10 per axis
+    plt.close(fig)
+
+
+def test_conv3d_kernel_box_faces_span_the_kernel():
+    from coursekit.plotting.conv import _box_faces
+    faces = _box_faces((3, 2, 9), (5, 4, 6))
+    pts = np.concatenate(faces)
+    assert len(faces) == 6
+    np.testing.assert_array_equal(pts.min(0), [3, 2, 9])
+    np.testing.assert_array_equal(pts.max(0), [8, 6, 15])
+
+
+def test_conv3d_kernel_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"kernel\[0\] must be at most volume\[0\]=4, got 5"):
+        plot_conv3d_kernel((4, 14, 14), (5, 5, 5))
+    with pytest.raises(ValueError, match=r"positions\[1\]\[0\] must be at most volume - kernel = 9, got 10"):
+        plot_conv3d_kernel((14, 14, 14), (5, 5, 5), positions=[(0, 0, 0), (10, 0, 0)])
+    with pytest.raises(TypeError, match="volume must be a tuple of 3 ints"):
+        plot_conv3d_kernel((14, 14), (5, 5, 5))
+    with pytest.raises(ValueError, match=r"kernel\[2\]"):
+        plot_conv3d_kernel((14, 14, 14), (5, 5, 0))
+    with pytest.raises(TypeError, match="positions must be a non-empty sequence"):
+        plot_conv3d_kernel(positions=[])
+    plt.close("all")
