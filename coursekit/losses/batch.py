@@ -1,4 +1,12 @@
-"""Online-mined batch losses: batch-all (without a B³ tensor) and batch-hard."""
+"""Online-mined batch losses: batch-all (without a B³ tensor) and batch-hard.
+
+Batch-hard comes twice. :func:`_batch_hard_as_in_the_post` is the version to read: the post's
+distance matrix, masks, row max and row min, differentiated by autograd. The public
+:func:`batch_hard_triplet_loss` computes the same value and gradient (the tests hold them
+equal) with less work: one (B, B) matrix of squared distances built in place, one masked min
+and one masked max per row, the square root of the 2B selected distances only, and a
+hand-written backward pass over those 2B pairs instead of the (B, B) matrix.
+"""
 
 from __future__ import annotations
 
