@@ -167,6 +167,8 @@ class _HardestDistances(torch.autograd.Function):
     (and the opposite for ``e_j``), so it costs O(B·D). Like ``amax``/``amin``, a row whose
     maximum (minimum) is reached by several entries shares its gradient equally among them; a
     selected distance of 0 gets gradient 0, as the reference's clamp and safe square root give.
+    Ties are found among squared distances: with ``squared=False`` two squared distances one
+    rounding step apart whose roots round to the same number tie in the reference, not here.
     """
 
     @staticmethod
