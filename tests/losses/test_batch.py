@@ -14,6 +14,7 @@ from coursekit.losses import (
     contrastive_loss,
     triplet_loss,
 )
+from coursekit.losses.batch import _batch_hard_as_in_the_post
 
 from .references import (
     DTYPES,
@@ -127,6 +128,100 @@ def test_batch_all_b2048_d128_runs_forward_and_backward():
 
 
 
+# ----------------------------------------------------------------------------- batch-hard: fast path = the post's version
+def _value_and_grad(fn, labels, e, margin, squared, upstream=1.7):
+    x = e.clone().requires_grad_()
+    loss = fn(labels, x, margin, squared)
+    (loss * upstream).backward()  # an upstream gradient other than 1 reaches the hand-written backward
+    return loss.detach(), x.grad
+
+
+def _assert_same_as_post(labels, e, margin, squared):
+    got, got_grad = _value_and_grad(batch_hard_triplet_loss, labels, e, margin, squared)
+    want, want_grad = _value_and_grad(_batch_hard_as_in_the_post, labels, e, margin, squared)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_grad, want_grad)
+    return want_grad
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_batch_hard_fast_path_equals_post_version(dtype, squared, seed):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(16).repeat_interleave(4)[torch.randperm(64, generator=g)]  # P x K, shuffled
+    e = torch.nn.functional.normalize(torch.randn(64, 16, generator=g, dtype=dtype), dim=1)
+    grad = _assert_same_as_post(labels, e, 0.2, squared)
+    assert grad.abs().sum() > 0  # the comparison is not between two zero gradients
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_bitwise_loss_at_b512(squared):
+    # the same (B, B) matrix, the same entries, the same reductions: the same bits
+    labels = torch.arange(128).repeat_interleave(4)
+    e = torch.nn.functional.normalize(torch.randn(512, 128, generator=torch.Generator().manual_seed(7)), dim=1)
+    fast, ref = batch_hard_triplet_loss(labels, e, 0.2, squared), _batch_hard_as_in_the_post(labels, e, 0.2, squared)
+    assert torch.equal(fast, ref)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_shares_gradient_among_ties_like_amax(squared):
+    labels = torch.tensor([0, 0, 0, 1, 1, 2])
+    e = torch.tensor(
+        [[0.0, 0.0], [2.0, 0.0], [2.0, 0.0],  # anchor 0: its two positives tie (both hardest)
+         [0.0, 1.0], [0.0, -1.0], [5.0, 5.0]],  # anchor 0: negatives 3 and 4 tie (both closest)
+        dtype=torch.float64,
+    )
+    grad = _assert_same_as_post(labels, e, 3.0, squared)
+    # shared, not given to one of them: the tied rows get the same gradient (up to the mirror)
+    assert grad[1].tolist() == grad[2].tolist()
+    assert grad[3, 0] == grad[4, 0] and grad[3, 1] == -grad[4, 1] != 0
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_identities_without_positive(squared):
+    # K = 1 identities (2, 3, 5) have no positive: d_ap = 0 as in the post, no gradient through it
+    labels = torch.tensor([0, 0, 1, 2, 3, 1, 4, 4, 5])
+    _, e = make_batch(9, 3, seed=4)
+    _assert_same_as_post(labels, e, 1.0, squared)
+    ref = batch_hard_bruteforce(labels.tolist(), e.numpy(), 1.0, squared)
+    assert batch_hard_triplet_loss(labels, e, 1.0, squared).item() == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_all_labels_distinct(squared):
+    # nobody has a positive: every anchor's loss is max(m − d_an, 0)
+    labels = torch.arange(7)
+    _, e = make_batch(7, 2, seed=6)
+    e = e * 0.3  # close enough that some negatives are within the margin
+    grad = _assert_same_as_post(labels, e, 1.0, squared)
+    assert grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_duplicates_and_zero_distances(squared):
+    # a negative at distance 0 (a duplicate of the anchor under another label) and coinciding positives
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    e = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.0, 0.0]], dtype=torch.float64)
+    grad = _assert_same_as_post(labels, e, 0.5, squared)
+    assert torch.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_fast_path_gradcheck_float64(squared):
+    labels, e = make_batch(10, 4, n_classes=3, seed=8)
+    e.requires_grad_()
+    assert gradcheck(lambda x: batch_hard_triplet_loss(labels, x, 0.5, squared), (e,))
+
+
+def test_batch_hard_fast_path_refuses_double_backward():
+    labels, e = make_batch(8, 3)
+    e.requires_grad_()
+    (g,) = torch.autograd.grad(batch_hard_triplet_loss(labels, e, 0.5), e, create_graph=True)
+    with pytest.raises(RuntimeError, match="twice|once_differentiable|double"):
+        g.sum().backward()
+
+
 # ----------------------------------------------------------------------------- properties
 @st.composite
 def batches(draw):
@@ -169,6 +264,17 @@ def test_losses_monotone_in_margin(batch, m1, m2, squared):
     assert triplet_loss(x, y, e[:-1].flip(0), lo) <= triplet_loss(x, y, e[:-1].flip(0), hi) + tol
     diff = torch.zeros(len(x), dtype=torch.bool)
     assert contrastive_loss(x, y, diff, lo) <= contrastive_loss(x, y, diff, hi) + tol
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.floats(0, 2), st.booleans())
+def test_batch_hard_fast_path_equals_post_version_with_ties(data, margin, squared):
+    # small integer coordinates: exact distances, many exact ties and duplicates
+    b = data.draw(st.integers(2, 10))
+    labels = data.draw(st.lists(st.integers(0, 3), min_size=b, max_size=b))
+    assume(len(set(labels)) >= 2)
+    e = data.draw(arrays(np.float64, (b, 2), elements=st.integers(-2, 2).map(float)))
+    _assert_same_as_post(torch.tensor(labels), torch.from_numpy(e), margin, squared)
 
 
 def test_batch_all_mean_over_positives_is_not_monotone_in_margin():
