@@ -93,6 +93,7 @@ def test_doctor_lines_break_between_path_parts(capsys, monkeypatch, tmp_path):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 100
+    assert "(user cache dir; set COURSEKIT_DATA to change)" in out or "(from COURSEKIT_DATA)" in out  # remarks stay whole
     names = set(deep.parts)
     for line in out.splitlines():  # a wrapped line ends at a separator: no name is cut in two
         last = line.rstrip().rsplit(" ", 1)[-1].rsplit("/", 1)[-1]

@@ -211,11 +211,18 @@ def weight_report() -> list[tuple[str, str, str]]:
 
 
 def _wrap(line: str, width: int = 100, indent: str = "      ") -> str:
-    """Break a long line after a path separator or a space, never inside a name.
+    """Break a long line after a path separator or a space, never inside a name or a (remark).
 
     A notebook's output area wraps long lines at any character, which cut paths mid-word.
     """
-    pieces = re.findall(r"[^/\\ ]*[/\\ ]|[^/\\ ]+$", line)
+    pieces, piece, depth = [], "", 0  # pieces end after a separator outside parentheses
+    for char in line:
+        piece += char
+        depth = max(depth + (char == "(") - (char == ")"), 0)
+        if depth == 0 and char in "/\\ ":
+            pieces.append(piece)
+            piece = ""
+    pieces.append(piece)
     lines, current = [], ""
     for piece in pieces:
         if current.strip() and len(current) + len(piece) > width:

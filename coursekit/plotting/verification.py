@@ -144,7 +144,7 @@ def plot_pairs(
 
 
 def plot_open_set_curve(far, dir_, *, ax: Axes | None = None, label: str | None = None, log_far: bool = True) -> Axes:
-    """Detection-and-identification rate (T,) against false alarm rate (T,) (open-set ROC)."""
+    """Detection-and-identification rate (T,) against false accept rate (T,) (open-set ROC)."""
     far, dir_ = _np(far, "far"), _np(dir_, "dir_")
     _same_len(far, dir_, "far", "dir_")
     ax = _ax(ax)
@@ -152,7 +152,7 @@ def plot_open_set_curve(far, dir_, *, ax: Axes | None = None, label: str | None 
     if log_far and (far > 0).any():
         ax.set_xscale("log")
         ax.set_xlim(far[far > 0].min() / 2, 1.05)
-    ax.set(xlabel="false alarm rate (unknown people accepted)", ylabel="detection & identification rate",
+    ax.set(xlabel="false accept rate (unknown people accepted)", ylabel="detection & identification rate",
            ylim=(0, 1.01))
     if label:
         ax.legend(loc="lower right", fontsize=8)

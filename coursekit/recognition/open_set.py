@@ -5,10 +5,11 @@ A probe is identified as its nearest enrolled person when that distance is ≤ t
 
 * detection-and-identification rate DIR(t) = #{probes of enrolled people whose nearest
   person is the right one and whose distance ≤ t} / #probes of enrolled people;
-* false alarm rate FAR(t) = #{probes of never-enrolled people whose nearest distance ≤ t} /
-  #probes of never-enrolled people.
+* false accept rate FAR(t) = #{probes of never-enrolled people whose nearest distance ≤ t} /
+  #probes of never-enrolled people (a stranger accepted as someone; FRVT calls the same
+  quantity the false alarm / false positive identification rate).
 
-Raising t trades false alarms for detections; the open-set curve is DIR against FAR.
+Raising t trades false accepts for detections; the open-set curve is DIR against FAR.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def open_set_confusion(
 
     True names that are not ``enrolled`` and predictions of ``None`` ("not recognized") both
     become :data:`UNKNOWN`, so the last diagonal cell counts correct rejections, the last
-    column misses/rejections and the last row false alarms.
+    column misses/rejections and the last row false accepts.
 
     Parameters
     ----------
