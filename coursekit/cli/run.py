@@ -26,7 +26,8 @@ from coursekit.export.deck import export_slides
 from coursekit.export.page import export_html
 from coursekit.export.reveal import RevealNotFoundError, find_reveal
 
-_DEFAULT = Path(__file__).resolve().parents[2] / "notebooks"
+# the notebooks of a source checkout: what run and slides build when given no notebook
+COURSE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TIMINGS = "timings.json"  # the recorded table next to the notebooks, and this export's table
 
 
@@ -63,7 +64,7 @@ def _local_reveal():
 
 
 def run(args) -> int:
-    paths = notebook_paths(args.notebooks or [str(_DEFAULT)])
+    paths = notebook_paths(args.notebooks or [str(COURSE_NOTEBOOKS)])
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     if args.figures:

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 from coursekit.authoring import execute_notebook, read_notebook
-from coursekit.cli.run import _DEFAULT
+from coursekit.cli.run import COURSE_NOTEBOOKS
 from coursekit.cli.student import notebook_paths
 from coursekit.export.deck import export_slides
 from coursekit.export.reveal import THEMES, RevealNotFoundError, find_reveal
 
 
 def run(args) -> int:
-    paths = notebook_paths(args.notebooks or [str(_DEFAULT)])
+    paths = notebook_paths(args.notebooks or [str(COURSE_NOTEBOOKS)])
     reveal = None
     if not args.cdn:
         try:

@@ -31,6 +31,7 @@ __all__ = [
     "receptive_fields",
     "receptive_field",
     "format_receptive_fields",
+    "as_pair",
 ]
 
 Pair = tuple[int, int]
@@ -45,7 +46,37 @@ _GLOBAL = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear)
 _KINDS = ("conv", "maxpool", "avgpool", "pointwise")
 
 
-def _pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
+def as_pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
+    """A layer's size argument as an (h, w) pair, as PyTorch's layers read it.
+
+    Parameters
+    ----------
+    value : int or sequence of two ints
+        ``3`` stands for ``(3, 3)``; bools are rejected.
+    what : str
+        The argument's name, for the error messages.
+    minimum : int
+        The smallest value allowed in each entry (1 for kernels and strides, 0 for padding).
+
+    Returns
+    -------
+    tuple of two ints
+        ``(h, w)``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an int or a pair of ints.
+    ValueError
+        If an entry is below ``minimum``.
+
+    Examples
+    --------
+    >>> as_pair(3, "kernel_size", 1)
+    (3, 3)
+    """
+    if not isinstance(value, (int, Sequence)) or isinstance(value, (bool, str)):
+        raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}")
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}")
@@ -70,7 +101,7 @@ class LayerSpec:
         if self.kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
         for what, minimum in (("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
-            object.__setattr__(self, what, _pair(getattr(self, what), f"{self.name}.{what}", minimum))
+            object.__setattr__(self, what, as_pair(getattr(self, what), f"{self.name}.{what}", minimum))
 
     @property
     def effective_kernel(self) -> Pair:
@@ -187,7 +218,7 @@ def receptive_fields(
     (8, 8)
     """
     specs = _as_specs(layers)
-    n = None if input_size is None else _pair(input_size, "input_size", 1)
+    n = None if input_size is None else as_pair(input_size, "input_size", 1)
     return _receptive_fields(specs, n)
 
 
