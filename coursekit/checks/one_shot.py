@@ -66,6 +66,22 @@ def check_split_episode(learner_fn: Callable) -> None:
 
     ``support[j]`` must be the first ``k_shot`` positions ``p`` of ``order`` with
     ``labels[p] == classes[j]``, ``query[j]`` the next ``n_query``.
+
+    Parameters
+    ----------
+    learner_fn : callable
+        The learner's ``split_episode(labels (N,), classes (n_way,), k_shot, n_query, order (N,))``
+        returning ``support (n_way, k_shot)`` and ``query (n_way, n_query)`` index tensors.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case that differs, with a hint for a known mistake.
     """
     return run_check(
         "split_episode", learner_fn, sampling.split_episode, _split_cases(),
@@ -121,7 +137,23 @@ def _proto_first_example(support, query):
 
 def check_prototype_classify(learner_fn: Callable) -> None:
     """Check ``prototype_classify(support (n_way, k_shot, D), query (M, D)) -> (M,)`` class indices:
-    ``ŷ_i = argmin_j ‖q_i − c_j‖²`` with ``c_j`` the mean of ``support[j]``."""
+    ``ŷ_i = argmin_j ‖q_i − c_j‖²`` with ``c_j`` the mean of ``support[j]``.
+
+    Parameters
+    ----------
+    learner_fn : callable (support (n_way, k_shot, D), query (M, D)) -> Tensor (M,) int64
+        The learner's nearest-prototype classifier.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case that differs, with a hint for a known mistake.
+    """
     return run_check(
         "prototype_classify", learner_fn, fewshot.prototype_classify, _proto_cases(),
         mistakes=[

@@ -57,7 +57,23 @@ def _content_per_channel(a_C, a_G):
 
 
 def check_content_cost(learner_fn: Callable) -> None:
-    """Check ``content_cost(a_C, a_G) = 1/2 Σ (a_C − a_G)²`` for activations (n_C, n_H, n_W)."""
+    """Check ``content_cost(a_C, a_G) = 1/2 Σ (a_C − a_G)²`` for activations (n_C, n_H, n_W).
+
+    Parameters
+    ----------
+    learner_fn : callable (a_C (n_C, n_H, n_W), a_G (n_C, n_H, n_W)) -> Tensor ()
+        The learner's ``content_cost``.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case whose value or gradient differs, with a hint for a known mistake.
+    """
     return run_check(
         "content_cost", learner_fn, style.content_cost, _pairs(),
         mistakes=[
@@ -111,7 +127,23 @@ def _gram_cases() -> list[Case]:
 
 
 def check_gram_matrix(learner_fn: Callable) -> None:
-    """Check ``gram_matrix(A)``: G_kk' = Σ_ij a_ijk a_ijk' for A of shape (n_C, n_H, n_W) -> (n_C, n_C)."""
+    """Check ``gram_matrix(A)``: G_kk' = Σ_ij a_ijk a_ijk' for A of shape (n_C, n_H, n_W) -> (n_C, n_C).
+
+    Parameters
+    ----------
+    learner_fn : callable (A (n_C, n_H, n_W)) -> Tensor (n_C, n_C)
+        The learner's ``gram_matrix``.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case whose value or gradient differs, with a hint for a known mistake.
+    """
     return run_check(
         "gram_matrix", learner_fn, style.gram_matrix, _gram_cases(),
         mistakes=[
@@ -165,7 +197,23 @@ def _style_transposed_gram(a_S, a_G):
 
 
 def check_layer_style_cost(learner_fn: Callable) -> None:
-    """Check ``layer_style_cost(a_S, a_G) = 1/(2 n_H n_W n_C)² Σ_kk' (G(S) − G(G))²``."""
+    """Check ``layer_style_cost(a_S, a_G) = 1/(2 n_H n_W n_C)² Σ_kk' (G(S) − G(G))²``.
+
+    Parameters
+    ----------
+    learner_fn : callable (a_S (n_C, n_H, n_W), a_G (n_C, n_H, n_W)) -> Tensor ()
+        The learner's ``layer_style_cost``.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case whose value or gradient differs, with a hint for a known mistake.
+    """
     return run_check(
         "layer_style_cost", learner_fn, style.layer_style_cost, _pairs(),
         mistakes=[
@@ -209,7 +257,23 @@ def _total_normalised(J_content, J_style, alpha=10, beta=40):
 
 
 def check_total_cost(learner_fn: Callable) -> None:
-    """Check ``total_cost(J_content, J_style, alpha=10, beta=40) = α J_content + β J_style``."""
+    """Check ``total_cost(J_content, J_style, alpha=10, beta=40) = α J_content + β J_style``.
+
+    Parameters
+    ----------
+    learner_fn : callable (J_content, J_style, alpha=10, beta=40) -> float or Tensor ()
+        The learner's ``total_cost``.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case that differs, with a hint for a known mistake.
+    """
     cases = [
         Case("alpha=1, beta=1000", (2.0, 3.0), {"alpha": 1, "beta": 1000}),
         Case("defaults alpha=10, beta=40", (1.5, 0.25)),

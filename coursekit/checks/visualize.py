@@ -44,6 +44,21 @@ def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], lis
     ``layers`` is a list of (kernel, stride, padding, dilation); r_out = r_in + (k_eff − 1)·j_in,
     j_out = j_in·s, c_out = c_in + ((k_eff − 1)/2 − p)·j_in with k_eff = d(k − 1) + 1.
 
+    Parameters
+    ----------
+    learner_fn : callable (list of (k, s, p, d)) -> list of (float, float, float)
+        The learner's recurrence: size, jump and start of each layer's receptive field.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case that differs, with a hint for a known mistake.
+
     Examples
     --------
     >>> check_receptive_field_recurrence(_recurrence)  # doctest: +ELLIPSIS
@@ -142,6 +157,21 @@ def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tu
     ``batches`` is a sequence of (B_t, U) activations (image t·B + b, unit u); the result holds
     for each unit its k largest activations over all images in decreasing order and the
     images' positions in the stream, keeping at most k per unit between batches.
+
+    Parameters
+    ----------
+    learner_fn : callable (batches: sequence of Tensor (B_t, U), k: int) -> (Tensor (U, k), Tensor (U, k))
+        The learner's streaming top-k: values (decreasing) and image positions.
+
+    Returns
+    -------
+    None
+        Prints one line when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case that differs, with a hint for a known mistake.
 
     Examples
     --------

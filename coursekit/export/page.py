@@ -88,7 +88,20 @@ def check_export_args(nb: nbformat.NotebookNode, target: str | Path, cdn: bool) 
 
 
 def page_resources(target: Path, path: str | Path | None) -> ResourcesDict:
-    """nbconvert's resources: the page title from the file name, the notebook folder for images."""
+    """nbconvert's resources: the page title from the file name, the notebook folder for images.
+
+    Parameters
+    ----------
+    target : Path
+        The file to be written; its stem becomes the page title.
+    path : str or Path, optional
+        The notebook's folder, where markdown images with relative paths are looked up.
+
+    Returns
+    -------
+    ResourcesDict
+        ``{"metadata": {"name": ..., "path": ...}}`` for ``Exporter.from_notebook_node``.
+    """
     metadata = ResourcesDict(name=target.name.split(".")[0])
     if path is not None:
         metadata["path"] = str(path)

@@ -37,6 +37,24 @@ def plot_distance_shift(
     """Same-vs-different distance histograms of the same pairs (P,), side by side.
 
     Each panel has its own x range unless ``sharex`` (the scale itself often changes in training).
+
+    Parameters
+    ----------
+    before, after : Tensor or array of shape (P,)
+        Distances of the same pairs before and after training.
+    is_same : Tensor or array of shape (P,), bool
+        Whether each pair shows one person.
+    titles : (str, str)
+        The two panels' titles.
+    bins : int
+        Histogram bins per panel.
+    sharex : bool
+        One x range for both panels.
+
+    Returns
+    -------
+    Figure
+        Two Axes, ``before`` on the left.
     """
     before, after = _array(before, "before", 1), _array(after, "after", 1)
     if before.shape != after.shape:
@@ -54,7 +72,24 @@ def plot_distance_shift(
 def plot_embedding_2d(
     points, labels, *, names: Sequence[str] | None = None, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """Scatter of 2-D points (N, 2), one colour and marker per identity in ``labels`` (N,)."""
+    """Scatter of 2-D points (N, 2), one colour and marker per identity in ``labels`` (N,).
+
+    Parameters
+    ----------
+    points : Tensor or array of shape (N, 2)
+        2-D coordinates (e.g. a PCA or t-SNE projection of the embeddings).
+    labels : Tensor or array of shape (N,), integer
+        Identity of each point.
+    names : sequence of str, optional
+        Legend name of each identity, indexed by label.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
     pts = _array(points, "points", 2)
     if pts.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {pts.shape}")

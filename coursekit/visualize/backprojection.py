@@ -154,6 +154,11 @@ def measure_receptive_field(
     units (i + 1, j) and (i, j + 1) give the jump. The result has no ``out_size``. Parameters
     as in ``receptive_field_by_gradient``.
 
+    Returns
+    -------
+    ReceptiveField
+        ``size``, ``jump`` and ``start`` per axis; ``out_size`` None.
+
     Examples
     --------
     >>> measure_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2)), "1", 12, in_channels=1).size
@@ -171,6 +176,24 @@ def measure_receptive_fields(
     call: Callable[[nn.Module, torch.Tensor], object] | None = None,
 ) -> dict[str, ReceptiveField]:
     """``measure_receptive_field`` for several layers with one copy and one forward pass.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any network; it is copied (positive weights, linearised), never changed.
+    layers : sequence of str
+        Names from ``model.named_modules()``; at least one.
+    input_size : int or (int, int)
+        (H, W) of the probe input; larger than the largest field.
+    in_channels : int
+        Channels of the probe input.
+    call : callable (model, x) -> anything, optional
+        How to run the model (default ``model(x)``).
+
+    Returns
+    -------
+    dict of str to ReceptiveField
+        One per layer, in the order of ``layers``; ``out_size`` None.
 
     Examples
     --------

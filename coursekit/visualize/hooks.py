@@ -24,6 +24,23 @@ class _StopForward(Exception):
 def get_layer(model: nn.Module, name: str) -> nn.Module:
     """The submodule of ``model`` called ``name`` (as in ``model.named_modules()``).
 
+    Parameters
+    ----------
+    model : nn.Module
+    name : str
+        A name from ``model.named_modules()``, e.g. ``"features.28"``.
+
+    Returns
+    -------
+    nn.Module
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not an ``nn.Module`` or ``name`` not a str.
+    ValueError
+        If there is no such layer (the message lists close matches).
+
     Examples
     --------
     >>> get_layer(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), "1")
@@ -179,6 +196,20 @@ def feature_maps(
 
     ``image`` is (C, H, W) or (1, C, H, W); ``preprocess`` (optional) maps the batch of one to
     the model's input (e.g. uint8 -> float). The model runs in eval mode without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+    image : Tensor of shape (C, H, W) or (1, C, H, W)
+    layer : str
+        A name from ``model.named_modules()``.
+    preprocess : callable, optional
+        Maps the batch (1, C, H, W) to the model's input.
+
+    Returns
+    -------
+    Tensor of shape (C', H', W')
+        The layer's output for this image, detached.
 
     Examples
     --------

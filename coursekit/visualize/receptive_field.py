@@ -87,7 +87,19 @@ def as_pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """Geometry of one layer: kernel, stride, padding, dilation (ints or (h, w) pairs)."""
+    """Geometry of one layer: kernel, stride, padding, dilation (ints or (h, w) pairs).
+
+    Parameters
+    ----------
+    name : str
+        The layer's name in the model.
+    kernel, stride, padding, dilation : int or (int, int)
+        As in PyTorch's layers; stored as (h, w) pairs.
+    ceil_mode : bool
+        Pooling that rounds the output size up.
+    kind : {"conv", "maxpool", "avgpool", "pointwise"}
+        Pointwise layers (activations, normalisation) leave the field unchanged.
+    """
 
     name: str
     kernel: int | Pair = 1
@@ -115,6 +127,19 @@ class ReceptiveField:
 
     ``size`` r, ``jump`` j, ``start`` c (centre of unit 0's field, in input pixels) and the
     layer's output size when an input size was given.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name.
+    size : (int, int)
+        r: input pixels each unit sees, per axis.
+    jump : (int, int)
+        j: input pixels between neighbouring units.
+    start : (float, float)
+        c: centre of unit (0, 0)'s field, in input pixels.
+    out_size : (int, int), optional
+        The layer's output size for the given input size.
     """
 
     name: str
@@ -141,6 +166,21 @@ def layer_specs(model: nn.Module) -> list[LayerSpec]:
     ``nn.Sequential`` (or a module that calls its children in the order it defines them, like
     torchvision's VGG). Stops at the first layer after which there is no spatial map
     (adaptive pooling, flatten, linear). For residual nets use ``measure_receptive_field``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A chain of Conv2d, MaxPool2d, AvgPool2d and pointwise layers.
+
+    Returns
+    -------
+    list of LayerSpec
+        One per leaf layer, up to the first layer without a spatial map.
+
+    Raises
+    ------
+    TypeError
+        For a layer whose geometry is unknown (e.g. an LSTM).
 
     Examples
     --------
@@ -249,6 +289,24 @@ def receptive_field(
 ) -> ReceptiveField:
     """The receptive field of the layer called ``layer`` (see ``receptive_fields``).
 
+    Parameters
+    ----------
+    layers : nn.Module or sequence of LayerSpec or mapping
+        The network, or its layers' geometry.
+    layer : str
+        The layer's name.
+    input_size : int or (int, int), optional
+        (H, W) of the input; gives ``out_size``.
+
+    Returns
+    -------
+    ReceptiveField
+
+    Raises
+    ------
+    ValueError
+        If no layer is called ``layer``.
+
     Examples
     --------
     >>> receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5), nn.Conv2d(1, 1, 3, stride=2)), "1").size
@@ -263,7 +321,20 @@ def receptive_field(
 
 
 def format_receptive_fields(fields: Sequence[ReceptiveField], *, skip_pointwise: bool = True) -> str:
-    """A plain-text table (layer, output size, jump, receptive field, start) for printing."""
+    """A plain-text table (layer, output size, jump, receptive field, start) for printing.
+
+    Parameters
+    ----------
+    fields : sequence of ReceptiveField
+        e.g. from ``receptive_fields``.
+    skip_pointwise : bool
+        Leave out the rows of layers that do not change the field (ReLU, batch norm...).
+
+    Returns
+    -------
+    str
+        One header line and one line per row.
+    """
     lines = [f"{'layer':>14} {'output':>9} {'jump':>5} {'field':>9} {'start':>6}"]
     previous = None
     for rf in fields:
