@@ -33,12 +33,13 @@ def check_conv_output_size(learner_fn) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``conv_output_size: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint when the output matches a known mistake.
+        When a size differs from ⌊(n + 2p − d(f − 1) − 1)/s⌋ + 1, e.g. padding counted
+        once, the dilation ignored, rounding up, or a float returned.
     """
     cases = [
         Case("Kim: 56 words, width 3", (56, 3, 1, 0, 1)),
@@ -82,12 +83,13 @@ def check_max_over_time(learner_fn) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``max_over_time: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose values, shape or gradient differ.
+        When the result is not the max over the last axis: average or sum pooling, the
+        max of |x|, the max over the channels, or the last time step.
     """
     g = torch.Generator().manual_seed(7)
     cases = [
@@ -126,12 +128,13 @@ def check_conv1d(learner_fn) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``conv1d: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose values, shape or gradients differ.
+        When values or gradients differ from ``F.conv1d``: a flipped kernel (a true
+        convolution), a missing or shared bias, padding, or one input channel only.
     """
     g = torch.Generator().manual_seed(3)
     r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731

@@ -59,12 +59,13 @@ def check_invert_ink(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``invert_ink: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs or changes its input, with a hint for a known mistake.
+        When a pixel is not 255 − x, the dtype is not uint8 (1 − x, floats), grey pixels
+        are binarised, or the input was changed in place.
     """
     cases = [
         Case("one 6x5 page", (_page((6, 5), 0),)),
@@ -123,12 +124,13 @@ def check_center_crop(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``center_crop: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake (corner, swapped axes...).
+        When the crop is not the centred one: the top-left corner, H and W swapped, the
+        margin rounded up, or the wrong dimensions cropped.
     """
     gen = torch.Generator().manual_seed(0)
     cases = [

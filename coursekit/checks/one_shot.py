@@ -76,12 +76,13 @@ def check_split_episode(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``split_episode: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When support or query hold other positions: queries that restart at the first
+        example, dataset order instead of ``order``, labels instead of positions.
     """
     return run_check(
         "split_episode", learner_fn, sampling.split_episode, _split_cases(),
@@ -147,12 +148,13 @@ def check_prototype_classify(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``prototype_classify: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When a prediction differs: the nearest support example instead of the
+        prototype, argmax of a distance, a sum instead of a mean, a dot product.
     """
     return run_check(
         "prototype_classify", learner_fn, fewshot.prototype_classify, _proto_cases(),

@@ -93,12 +93,13 @@ def check_identify(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``identify: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When the name or distance differs: no rejection of unknown faces, the largest
+        distance, ``<`` at the threshold, or squared distances.
     """
     return run_check(
         "identify", learner_fn, _identify_reference, _identify_cases(),
@@ -177,12 +178,13 @@ def check_distance_matrix(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``distance_matrix: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs (values, shape, negative entries), with a hint.
+        When an entry differs from ‖p − g‖₂: no square root, +2 p·g, a (M, P) result,
+        or a norm missing from the expansion.
     """
     return run_check(
         "distance_matrix", learner_fn, _dm_reference, _dm_cases(),

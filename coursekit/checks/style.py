@@ -67,12 +67,13 @@ def check_content_cost(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``content_cost: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose value or gradient differs, with a hint for a known mistake.
+        When J or its gradient differs: the factor 1/2 missing, a mean instead of a sum,
+        a norm that is not squared, absolute values.
     """
     return run_check(
         "content_cost", learner_fn, style.content_cost, _pairs(),
@@ -137,12 +138,13 @@ def check_gram_matrix(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``gram_matrix: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose value or gradient differs, with a hint for a known mistake.
+        When G or its gradient differs: a normalised Gram matrix, a reshape that mixes
+        channels, Aᵀ A instead of A Aᵀ, an elementwise square.
     """
     return run_check(
         "gram_matrix", learner_fn, style.gram_matrix, _gram_cases(),
@@ -207,12 +209,13 @@ def check_layer_style_cost(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``layer_style_cost: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose value or gradient differs, with a hint for a known mistake.
+        When the cost or its gradient differs: normalised Gram matrices, a square root
+        of the sum, Aᵀ A instead of A Aᵀ.
     """
     return run_check(
         "layer_style_cost", learner_fn, style.layer_style_cost, _pairs(),
@@ -267,12 +270,13 @@ def check_total_cost(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``total_cost: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When J differs from α J_content + β J_style: swapped defaults or weights, a
+        missing weight, a product, a division by α + β.
     """
     cases = [
         Case("alpha=1, beta=1000", (2.0, 3.0), {"alpha": 1, "beta": 1000}),

@@ -88,12 +88,13 @@ def check_pairwise_distances(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``pairwise_distances: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose values or gradients differ (NaN gradients of duplicates included).
+        When a distance or its gradient differs, including NaN gradients from a square
+        root at 0 for duplicate embeddings, or ``squared`` handled the wrong way.
     """
     dup = _emb(5, 3, 2)
     dup[3] = dup[1]  # a repeated embedding: distance 0 off the diagonal
@@ -162,12 +163,13 @@ def check_anchor_masks(anchor_positive_fn: Callable, anchor_negative_fn: Callabl
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``anchor_positive_mask / anchor_negative_mask: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When a mask differs: an anchor counted as its own positive, negatives with the
+        same label, masks that ignore the labels, or the two masks swapped.
     """
     reference = _both(losses.anchor_positive_mask, losses.anchor_negative_mask)
     return run_check(
@@ -215,12 +217,13 @@ def check_valid_triplet_mask(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``valid_triplet_mask: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When mask[a, p, n] differs: a = p allowed, the axes in another order, or the
+        label condition labels[a] == labels[p] != labels[n] missing.
     """
     return run_check(
         "valid_triplet_mask", learner_fn, losses.valid_triplet_mask, _mask_cases(),
@@ -297,12 +300,13 @@ def check_batch_all_triplet_loss(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``batch_all_triplet_loss: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case whose values or gradients differ, with a hint for a known mistake.
+        When the loss, the fraction or the gradient differ: an average over all B³
+        entries or all valid triplets, a missing max(·, 0), a fraction over B³.
     """
     far = torch.tensor([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]], dtype=torch.float64)
     unit = torch.nn.functional.normalize(_emb(12, 5, 7), dim=1)

@@ -80,12 +80,13 @@ def check_verify(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``verify: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When the decision or the distance differ: the tuple in the other order, a squared
+        distance, ``<`` at the threshold, or the decision reversed.
     """
     return run_check(
         "verify", learner_fn, _verify_reference, _verify_cases(),
@@ -166,12 +167,13 @@ def check_far_frr(learner_fn: Callable) -> None:
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``far_frr: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When a rate differs: (frr, far) returned, the wrong denominators, ``<`` at the
+        threshold, or accepting large distances.
     """
     return run_check(
         "far_frr", learner_fn, _far_frr_reference, _far_frr_cases(),

@@ -52,12 +52,13 @@ def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], lis
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``receptive_field_recurrence: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When a layer's (size, jump, start) differs: the size grown by the stride
+        instead of the jump, the dilation or padding ignored, only the last layer returned.
 
     Examples
     --------
@@ -166,12 +167,13 @@ def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tu
     Returns
     -------
     None
-        Prints one line when every case passes.
+        Prints ``streaming_top_k: N cases pass — ...`` when every case passes.
 
     Raises
     ------
     CheckFailed
-        On the first case that differs, with a hint for a known mistake.
+        When values or image positions differ: positions within the batch instead of
+        the stream, only the last batch kept, the smallest values, or (k, U) results.
 
     Examples
     --------

@@ -94,7 +94,7 @@ def add_parser(subparsers) -> None:
     Parameters
     ----------
     subparsers : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``data`` with the actions ``list`` and ``fetch NAME... [--force]``.
 
     Returns
     -------

@@ -333,7 +333,7 @@ def add_parser(subparsers) -> None:
     Parameters
     ----------
     subparsers : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``doctor`` (no options: it only reads and reports).
 
     Returns
     -------

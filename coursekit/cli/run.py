@@ -142,7 +142,7 @@ def add_parser(sub) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``run [NOTEBOOK...] [--quick] [-o DIR] [--figures DIR] [--timeout S] [--cdn]``.
 
     Returns
     -------

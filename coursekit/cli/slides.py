@@ -57,7 +57,7 @@ def add_parser(sub) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``slides [NOTEBOOK...] [-o DIR] [--execute] [--quick] [--theme T] [--cdn]``.
 
     Returns
     -------

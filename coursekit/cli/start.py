@@ -169,7 +169,7 @@ def add_parser(sub) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``start [DIR] [--update] [--from FOLDER]``.
 
     Returns
     -------

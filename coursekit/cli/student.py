@@ -80,7 +80,7 @@ def add_parser(sub) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers`` returned.
+        From ``build_parser``; gets ``student SOURCE... -o DIR``.
 
     Returns
     -------

@@ -356,7 +356,7 @@ def download_url(
     Returns
     -------
     Path
-        ``dest``.
+        ``dest``, complete and checked.
 
     Raises
     ------
@@ -476,7 +476,7 @@ def extract_archive(
     Returns
     -------
     Path
-        ``dest``.
+        ``dest``, now holding the payload folder's contents.
 
     Raises
     ------
@@ -549,7 +549,7 @@ def fetch_archive(
     Returns
     -------
     Path
-        ``dest``.
+        ``dest``, holding the unpacked (and verified) payload.
 
     Raises
     ------

@@ -175,7 +175,7 @@ def load_olivetti(data_home: str | os.PathLike | None = None) -> ImageSet:
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for ``olivetti/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------
@@ -238,7 +238,7 @@ def load_orl(data_home: str | os.PathLike | None = None) -> ImageSet:
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for ``orl_faces/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------

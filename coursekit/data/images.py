@@ -196,7 +196,7 @@ def style_image(
     size : int or (int, int), optional
         Resize to a square side or to (H, W); None keeps the file's size.
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for ``style/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------

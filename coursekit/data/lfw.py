@@ -98,7 +98,7 @@ def lfw_root(data_home: str | os.PathLike | None = None) -> Path:
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for the LFW folder (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------
@@ -263,7 +263,7 @@ def load_lfw_pairs(
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Where ``lfw_root`` looks for the photos and the pair lists.
     pairs_file : str or PathLike
         A pair list's name in the LFW folder, or a path to one.
     crop : int, optional

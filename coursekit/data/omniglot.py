@@ -191,7 +191,7 @@ def load_omniglot_runs(
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for ``omniglot/one_shot_runs/`` (default ``COURSEKIT_DATA``), then the user cache dir.
     size : int or (int, int), optional
         Resize the 105x105 drawings to a square side or (H, W).
 

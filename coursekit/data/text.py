@@ -81,7 +81,7 @@ def load_mr_polarity(data_home: str | os.PathLike | None = None) -> TextSet:
     Parameters
     ----------
     data_home : str or PathLike, optional
-        The data dir searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+        Searched first for ``mr_polarity/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------
