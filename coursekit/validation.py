@@ -24,6 +24,7 @@ __all__ = [
     "describe",
     "check_tensor",
     "check_embeddings",
+    "check_paired_embeddings",
     "check_labels",
     "check_int",
     "check_float",
@@ -157,6 +158,45 @@ def check_embeddings(x, name: str = "embeddings", *, min_rows: int = 1) -> torch
     if x.shape[1] < 1:
         raise ValueError(f"{name} must have at least one column (D >= 1), got shape {tuple(x.shape)}")
     return check_tensor(x, name, finite=True)
+
+
+def check_paired_embeddings(
+    a, b, name_a: str = "a", name_b: str = "b", *, shape: str = "(P, D)"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check two embedding matrices whose row i form pair i: each as ``check_embeddings``, same shape.
+
+    Parameters
+    ----------
+    a, b : Tensor of shape (P, D)
+        Finite floating-point rows.
+    name_a, name_b : str
+        The arguments' names, for the messages.
+    shape : str
+        How the shape is named in the message (``"(P, D)"`` for pairs, ``"(N, D)"``...).
+
+    Returns
+    -------
+    tuple of Tensor of shape (P, D)
+        ``(a, b)`` themselves.
+
+    Raises
+    ------
+    TypeError
+        If either is not a floating-point tensor.
+    ValueError
+        If either is not a finite (P, D) matrix, or their shapes differ.
+
+    Examples
+    --------
+    >>> [tuple(t.shape) for t in check_paired_embeddings(torch.ones(3, 2), torch.zeros(3, 2))]
+    [(3, 2), (3, 2)]
+    """
+    check_embeddings(a, name_a)
+    check_embeddings(b, name_b)
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape {shape}, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
 
 
 def check_labels(labels, name: str = "labels", *, n: int | None = None, min_len: int = 1) -> torch.Tensor:

@@ -17,6 +17,7 @@ from coursekit.validation import (
     check_generator,
     check_int,
     check_labels,
+    check_paired_embeddings,
     check_probability,
     check_tensor,
     describe,
@@ -137,6 +138,20 @@ def test_embeddings():
         check_embeddings(torch.ones(1, 2), "e", min_rows=2)
     with pytest.raises(ValueError, match="at least one column"):
         check_embeddings(torch.ones(2, 0), "e")
+
+
+def test_paired_embeddings():
+    a, b = torch.ones(3, 2), torch.zeros(3, 2)
+    got = check_paired_embeddings(a, b)
+    assert got[0] is a and got[1] is b
+    with pytest.raises(ValueError, match=r"a and b must have the same shape \(P, D\), got \(3, 2\) and \(2, 2\)"):
+        check_paired_embeddings(a, b[:2])
+    with pytest.raises(ValueError, match=r"x and y must have the same shape \(N, D\)"):
+        check_paired_embeddings(a, torch.ones(3, 4), "x", "y", shape="(N, D)")
+    with pytest.raises(TypeError, match="b must be a floating-point tensor"):
+        check_paired_embeddings(a, b.long())
+    with pytest.raises(ValueError, match="a must contain only finite values"):
+        check_paired_embeddings(torch.full((3, 2), math.nan), b)
 
 
 def test_tensor_ndim_choices_and_describe():

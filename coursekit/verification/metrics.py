@@ -25,7 +25,13 @@ from sklearn import metrics as skm
 from sklearn.model_selection import StratifiedKFold
 
 from ..distances import paired_distances
-from ..validation import check_choice, check_embeddings, check_float, check_int, describe
+from ..validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_paired_embeddings,
+    describe,
+)
 
 __all__ = [
     "pair_distances",
@@ -110,10 +116,7 @@ def pair_distances(a: torch.Tensor, b: torch.Tensor, *, metric: str = "euclidean
     check_choice(metric, "metric", ("euclidean", "sqeuclidean", "cosine"))
     if metric != "cosine":
         return paired_distances(a, b, squared=metric == "sqeuclidean")
-    check_embeddings(a, "a")
-    check_embeddings(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
+    check_paired_embeddings(a, b)
     return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=1)
 
 
