@@ -9,6 +9,7 @@ import torch
 
 from coursekit.validation import (
     INTEGER_DTYPES,
+    check_array,
     check_bool,
     check_choice,
     check_device,
@@ -187,3 +188,17 @@ def test_generator():
         check_generator(0)
     with pytest.raises(TypeError, match="rng must be a torch.Generator or None, got RandomState"):
         check_generator(np.random.RandomState(0), "rng")
+
+
+def test_array_from_tensors_arrays_and_lists():
+    t = torch.tensor([0.5, 1.0], requires_grad=True)
+    np.testing.assert_array_equal(check_array(t, "scores"), np.array([0.5, 1.0], dtype=np.float32))
+    assert check_array([True, False], "is_same").dtype == bool
+    assert check_array(np.zeros((4, 2)), "points", ndim=2, shape="(N, 2)").shape == (4, 2)
+    with pytest.raises(ValueError, match=r"scores must be a non-empty 1-D array of shape \(P,\), got shape \(0,\)"):
+        check_array([], "scores")
+    with pytest.raises(ValueError, match=r"points must be a non-empty 2-D array of shape \(N, 2\), got shape \(3,\)"):
+        check_array([1, 2, 3], "points", ndim=2, shape="(N, 2)")
+    for bad in (None, "0.5", {0.5}, {"a": 1}):
+        with pytest.raises(TypeError, match=r"scores must be an array-like of shape \(P,\)"):
+            check_array(bad, "scores")

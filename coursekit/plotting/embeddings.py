@@ -12,22 +12,13 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..validation import check_array
 from .verification import plot_distance_histograms
 
 __all__ = ["plot_distance_shift", "plot_embedding_2d", "plot_triplet_history"]
-
-
-def _array(x, name: str, ndim: int) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x)
-    if a.ndim != ndim or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {a.shape}")
-    return a
 
 
 def plot_distance_shift(
@@ -56,7 +47,7 @@ def plot_distance_shift(
     Figure
         Two Axes, ``before`` on the left.
     """
-    before, after = _array(before, "before", 1), _array(after, "after", 1)
+    before, after = check_array(before, "before"), check_array(after, "after")
     if before.shape != after.shape:
         raise ValueError(f"before and after must hold the same pairs, got shapes {before.shape} and {after.shape}")
     if len(titles) != 2:
@@ -90,10 +81,10 @@ def plot_embedding_2d(
     -------
     Axes
     """
-    pts = _array(points, "points", 2)
+    pts = check_array(points, "points", ndim=2, shape="(N, 2)")
     if pts.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {pts.shape}")
-    y = _array(labels, "labels", 1)
+    y = check_array(labels, "labels", shape="(N,)")
     if len(y) != len(pts):
         raise ValueError(f"labels has {len(y)} entries for {len(pts)} points")
     if ax is None:

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from ..validation import check_array
 from .images import show_image
 
 __all__ = [
@@ -24,12 +25,7 @@ __all__ = [
 
 
 def _np(x, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
-    return a
+    return check_array(x, name).astype(np.float64)
 
 
 def _same_len(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
