@@ -43,7 +43,17 @@ _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
 
 @dataclass(frozen=True)
 class ExerciseRegion:
-    """One exercise: the cell index, the line span of the markers, and the enclosing function."""
+    """One exercise: the cell index, the line span of the markers, and the enclosing function.
+
+    Attributes
+    ----------
+    cell : int
+        Index of the code cell in the notebook.
+    begin_line, end_line : int
+        0-based line numbers of ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in the cell.
+    function : str or None
+        The ``def`` the region lies in, None at top level.
+    """
 
     cell: int
     begin_line: int
@@ -52,7 +62,24 @@ class ExerciseRegion:
 
 
 def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
-    """Read a notebook file (nbformat 4), with a clear error for a missing or invalid file."""
+    """Read a notebook file (nbformat 4), with a clear error for a missing or invalid file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.ipynb`` file.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a valid notebook.
+    """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"notebook {str(p)!r} does not exist")
@@ -86,7 +113,17 @@ def _cell_regions(source: str, cell: int) -> list[ExerciseRegion]:
 
 
 def exercise_regions(nb: nbformat.NotebookNode) -> list[ExerciseRegion]:
-    """All exercise regions of a notebook, in order. Unbalanced markers raise ``ValueError``."""
+    """All exercise regions of a notebook, in order. Unbalanced markers raise ``ValueError``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    list of ExerciseRegion
+        In cell order, then line order.
+    """
     out: list[ExerciseRegion] = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
@@ -104,6 +141,23 @@ def student_source(source: str, cell: int = 0) -> str:
     def f(x):
         # HINT: double it
         raise NotImplementedError("Exercise: write the body of f here.")
+
+    Parameters
+    ----------
+    source : str
+        One code cell's source.
+    cell : int
+        The cell's index, for error messages.
+
+    Returns
+    -------
+    str
+        The source with each solution region replaced (unchanged when it has none).
+
+    Raises
+    ------
+    ValueError
+        If the markers are unbalanced.
     """
     lines = source.splitlines()
     regions = _cell_regions(source, cell)
@@ -130,7 +184,18 @@ def _without_check_mark(source: str) -> str:
 def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return the learner's version: solutions replaced by placeholders (the ``student_source``
     placeholder raises ``NotImplementedError("Exercise: write ... here.")``, which the checks
-    recognise), ``# NBVAL_CHECK_OUTPUT`` lines removed, every output cleared."""
+    recognise), ``# NBVAL_CHECK_OUTPUT`` lines removed, every output cleared.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The source (instructor) notebook; not modified.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A new notebook.
+    """
     student = copy.deepcopy(nb)
     for i, cell in enumerate(student.cells):
         _clear(cell)
@@ -143,12 +208,33 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def is_checked_cell(cell: nbformat.NotebookNode) -> bool:
-    """True for a code cell whose outputs nbval compares (its source mentions ``# NBVAL_CHECK_OUTPUT``)."""
+    """True for a code cell whose outputs nbval compares (its source mentions ``# NBVAL_CHECK_OUTPUT``).
+
+    Parameters
+    ----------
+    cell : nbformat.NotebookNode
+        One cell.
+
+    Returns
+    -------
+    bool
+    """
     return cell.cell_type == "code" and CHECK_MARK in cell.source
 
 
 def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return a copy with outputs and execution counts removed, except in checked cells."""
+    """Return a copy with outputs and execution counts removed, except in checked cells.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Not modified.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The copy, as the project commits notebooks.
+    """
     out = copy.deepcopy(nb)
     for cell in out.cells:
         if cell.cell_type == "code" and not is_checked_cell(cell):
@@ -170,7 +256,22 @@ def _slide_type(cell: nbformat.NotebookNode, index: int) -> str:
 
 
 def annotate_slides(nb: nbformat.NotebookNode, *, overwrite: bool = False) -> nbformat.NotebookNode:
-    """Return a copy where every cell has ``metadata.slideshow.slide_type`` (kept unless ``overwrite``)."""
+    """Return a copy where every cell has ``metadata.slideshow.slide_type`` (kept unless ``overwrite``).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Not modified.
+    overwrite : bool
+        Replace slide types already set.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A markdown cell starting with a ``#`` or ``##`` heading starts a slide, ``###`` a
+        sub-slide, other markdown cells are fragments; code cells continue the slide (``"-"``),
+        except the autoreload setup cell at the top (``"skip"``).
+    """
     out = copy.deepcopy(nb)
     for i, cell in enumerate(out.cells):
         show = cell.metadata.setdefault("slideshow", {})
@@ -191,6 +292,26 @@ def execute_notebook(
 
     ``COURSEKIT_QUICK`` is set for the kernel from ``quick``. Errors raise
     ``nbclient.exceptions.CellExecutionError`` unless ``allow_errors``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Not modified.
+    cwd : str or PathLike
+        The kernel's working directory (the notebook's folder, for relative paths).
+    quick : bool
+        Quick mode for the kernel.
+    timeout : int
+        Seconds allowed per cell.
+    allow_errors : bool
+        Record errors as outputs and go on.
+
+    Returns
+    -------
+    nb : nbformat.NotebookNode
+        The executed copy.
+    seconds : float
+        Wall-clock time of the execution.
     """
     from nbclient import NotebookClient
 

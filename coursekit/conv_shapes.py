@@ -90,6 +90,28 @@ def conv_output_shape(input_size: Sequence[int], kernel_size: int | Sequence[int
     ``input_size`` is (L,), (H, W) or (T, H, W) — 1, 2 or 3 dims, no batch or channel.
     ``padding`` may be ``"valid"`` (0) or ``"same"`` (output = input, stride 1), as in PyTorch.
 
+    Parameters
+    ----------
+    input_size : sequence of 1 to 3 int
+        (L,), (H, W) or (T, H, W), each >= 1.
+    kernel_size, stride, dilation : int or sequence of int
+        One value for every dimension, or one per dimension (each >= 1).
+    padding : int, sequence of int, "valid" or "same"
+        Zeros added at each end of each dimension (>= 0).
+    ceil_mode : bool
+        Pooling's ``ceil_mode``.
+
+    Returns
+    -------
+    tuple of int
+        The output size per dimension, as many as ``input_size`` has.
+
+    Raises
+    ------
+    ValueError
+        If a size is not an int (or a sequence of them) of the right length and range, or the
+        kernel is larger than the padded input.
+
     Examples
     --------
     >>> conv_output_shape((16, 112, 112), 3, padding=1), conv_output_shape((16, 56, 56), (1, 2, 2), (1, 2, 2))
@@ -114,6 +136,21 @@ def conv_param_count(in_channels: int, out_channels: int, kernel_size: int | Seq
                      groups: int = 1, bias: bool = True) -> int:
     """Learnable numbers in a convolution: ``C_out · (C_in / groups) · ∏ f_i + (C_out if bias)``.
 
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in and C_out (>= 1; both divisible by ``groups``).
+    kernel_size : int or sequence of int
+        f, or (f_1, ..., f_k) for a k-D kernel.
+    groups : int
+        As in ``nn.Conv*d``.
+    bias : bool
+        Whether the layer has a bias per output channel.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> conv_param_count(300, 100, 3), conv_param_count(3, 64, (3, 3, 3))
@@ -134,7 +171,17 @@ def conv_param_count(in_channels: int, out_channels: int, kernel_size: int | Seq
 
 @dataclass(frozen=True)
 class LayerShape:
-    """One row of ``shape_table``: a layer, its input and output shapes (no batch dim), its parameter count."""
+    """One row of ``shape_table``: a layer, its input and output shapes (no batch dim), its parameter count.
+
+    Attributes
+    ----------
+    name : str
+        The layer's type and size, e.g. ``"Conv1d(300→100, 3)"`` or ``"MaxPool2d(2)"``.
+    input_shape, output_shape : tuple of int
+        (C, *spatial), without the batch dimension.
+    n_params : int
+        The layer's learnable numbers (0 for pooling and activations).
+    """
 
     name: str
     input_shape: tuple[int, ...]
@@ -193,6 +240,24 @@ def shape_table(layers: nn.Module | Sequence[nn.Module], input_shape: Sequence[i
     Shapes come from ``conv_output_shape``, not from running the layers, so a table can be made
     for a model too big to run. Nested ``nn.Sequential`` are walked in order.
 
+    Parameters
+    ----------
+    layers : nn.Module or sequence of nn.Module
+        Convolutions, pooling (1-D to 3-D), activations, dropout, batch norm, flatten, linear.
+    input_shape : sequence of int
+        (C, *spatial) of one example, without the batch dimension.
+
+    Returns
+    -------
+    list of LayerShape
+        One row per leaf layer, in order.
+
+    Raises
+    ------
+    ValueError
+        For a layer whose effect on shapes is not known here, a layer whose channels or features
+        do not match its input, or a malformed ``input_shape``.
+
     Examples
     --------
     >>> rows = shape_table(nn.Sequential(nn.Conv1d(300, 100, 3), nn.ReLU()), (300, 56))
@@ -233,7 +298,23 @@ def _describe(layer: nn.Module) -> str:
 
 
 def format_shape_table(rows: Sequence[LayerShape]) -> str:
-    """A plain-text table of ``shape_table`` rows, with a total parameter count."""
+    """A plain-text table of ``shape_table`` rows, with a total parameter count.
+
+    Parameters
+    ----------
+    rows : sequence of LayerShape
+        As ``shape_table`` returns them.
+
+    Returns
+    -------
+    str
+        A header, one line per row (name, input shape, output shape, parameters), and the total.
+
+    Raises
+    ------
+    ValueError
+        If ``rows`` is empty or holds anything but ``LayerShape`` rows.
+    """
     if not rows or not all(isinstance(r, LayerShape) for r in rows):
         raise ValueError("rows must be a non-empty list of LayerShape (from shape_table)")
     header = ("layer", "input", "output", "params")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import check_bool, check_embeddings
+from .validation import check_bool, check_embeddings, check_paired_embeddings
 
 __all__ = ["safe_sqrt", "pairwise_distances", "cross_distances", "paired_distances"]
 
@@ -137,9 +137,6 @@ def paired_distances(a: torch.Tensor, b: torch.Tensor, squared: bool = False) ->
     >>> paired_distances(torch.tensor([[0.0, 0.0], [1.0, 1.0]]), torch.tensor([[3.0, 4.0], [1.0, 1.0]]))
     tensor([5., 0.])
     """
-    check_embeddings(a, "a")
-    check_embeddings(b, "b")
+    check_paired_embeddings(a, b, shape="(N, D)")
     squared = check_bool(squared, "squared")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape (N, D), got {tuple(a.shape)} and {tuple(b.shape)}")
     return _finish((a - b).pow(2).sum(1), squared)

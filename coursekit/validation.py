@@ -24,6 +24,8 @@ __all__ = [
     "describe",
     "check_tensor",
     "check_embeddings",
+    "check_paired_embeddings",
+    "check_array",
     "check_labels",
     "check_int",
     "check_float",
@@ -157,6 +159,88 @@ def check_embeddings(x, name: str = "embeddings", *, min_rows: int = 1) -> torch
     if x.shape[1] < 1:
         raise ValueError(f"{name} must have at least one column (D >= 1), got shape {tuple(x.shape)}")
     return check_tensor(x, name, finite=True)
+
+
+def check_paired_embeddings(
+    a, b, name_a: str = "a", name_b: str = "b", *, shape: str = "(P, D)"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check two embedding matrices whose row i form pair i: each as ``check_embeddings``, same shape.
+
+    Parameters
+    ----------
+    a, b : Tensor of shape (P, D)
+        Finite floating-point rows.
+    name_a, name_b : str
+        The arguments' names, for the messages.
+    shape : str
+        How the shape is named in the message (``"(P, D)"`` for pairs, ``"(N, D)"``...).
+
+    Returns
+    -------
+    tuple of Tensor of shape (P, D)
+        ``(a, b)`` themselves.
+
+    Raises
+    ------
+    TypeError
+        If either is not a floating-point tensor.
+    ValueError
+        If either is not a finite (P, D) matrix, or their shapes differ.
+
+    Examples
+    --------
+    >>> [tuple(t.shape) for t in check_paired_embeddings(torch.ones(3, 2), torch.zeros(3, 2))]
+    [(3, 2), (3, 2)]
+    """
+    check_embeddings(a, name_a)
+    check_embeddings(b, name_b)
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape {shape}, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
+
+
+def check_array(x, name: str, *, ndim: int = 1, shape: str = "(P,)") -> np.ndarray:
+    """An array-like (tensor, NumPy array, list) as a non-empty NumPy array with ``ndim`` dims.
+
+    For metrics and figures that work on NumPy: a tensor is detached and moved to the CPU.
+
+    Parameters
+    ----------
+    x : Tensor, ndarray or sequence
+        E.g. scores of shape (P,), or points of shape (N, 2).
+    name : str
+        The argument's name, for the messages.
+    ndim : int
+        The number of dimensions expected.
+    shape : str
+        How the expected shape is named in the messages.
+
+    Returns
+    -------
+    ndarray of ``ndim`` dims, at least one entry
+        In the input's dtype.
+
+    Raises
+    ------
+    TypeError
+        For None, a str, bytes, a dict or a set.
+    ValueError
+        For another number of dimensions, or no entries.
+
+    Examples
+    --------
+    >>> check_array(torch.tensor([0.5, 1.0]), "scores")
+    array([0.5, 1. ], dtype=float32)
+    """
+    if isinstance(x, (str, bytes, dict, set)) or x is None:
+        raise TypeError(f"{name} must be an array-like of shape {shape}, got {describe(x)}")
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    a = np.asarray(x)
+    if a.ndim != ndim or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array of shape {shape}, got shape {a.shape}")
+    return a
 
 
 def check_labels(labels, name: str = "labels", *, n: int | None = None, min_len: int = 1) -> torch.Tensor:

@@ -22,17 +22,10 @@ PAD_ID, UNK_ID = 0, 1
 # replaces "(" by the two characters "\(" (an escaping slip); here brackets become plain tokens.
 _RULES = [
     (re.compile(r"[^A-Za-z0-9(),!?'`]"), " "),
-    (re.compile(r"'s"), " 's"),
-    (re.compile(r"'ve"), " 've"),
-    (re.compile(r"n't"), " n't"),
-    (re.compile(r"'re"), " 're"),
-    (re.compile(r"'d"), " 'd"),
-    (re.compile(r"'ll"), " 'll"),
-    (re.compile(r","), " , "),
-    (re.compile(r"!"), " ! "),
-    (re.compile(r"\("), " ( "),
-    (re.compile(r"\)"), " ) "),
-    (re.compile(r"\?"), " ? "),
+    # contractions split off the word: "can't" -> "ca n't", "it's" -> "it 's"
+    *[(re.compile(c), " " + c) for c in ("'s", "'ve", "n't", "'re", "'d", "'ll")],
+    # punctuation becomes a token of its own
+    *[(re.compile(re.escape(c)), f" {c} ") for c in ",!()?"],
     (re.compile(r"\s{2,}"), " "),
 ]
 

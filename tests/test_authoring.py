@@ -1,41 +1,17 @@
-"""The authoring tools on small hand-made notebooks: student build, output stripping, slides, CLI."""
+"""The authoring tools on small hand-made notebooks: student build, output stripping, slides.
+
+The sub-commands that use them are tested in tests/cli/."""
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_notebook
 
 from coursekit import authoring
-from coursekit.cli import main
-
-SOLUTION = """def double(x):
-    \"\"\"Return 2x.\"\"\"
-    ### BEGIN SOLUTION
-    # HINT: multiply by two
-    y = x + x
-    return y
-    ### END SOLUTION
-"""
-
-
-def _nb():
-    nb = new_notebook(cells=[
-        new_code_cell("%load_ext autoreload\n%autoreload 2\nimport math"),
-        new_markdown_cell("# Doubling\nTwice a number."),
-        new_code_cell(SOLUTION),
-        new_code_cell("assert double(3) == 6\nprint('ok')"),
-        new_markdown_cell("### A detail"),
-        new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(double(2))"),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [new_output("stream", name="stdout", text="x\n")]
-            cell.execution_count = 1
-    return nb
+from tests.sample_notebooks import SOLUTION, exercise_notebook
 
 
 def test_exercise_regions_finds_function_and_lines():
-    regions = authoring.exercise_regions(_nb())
+    regions = authoring.exercise_regions(exercise_notebook())
     assert regions == [authoring.ExerciseRegion(cell=2, begin_line=2, end_line=6, function="double")]
 
 
@@ -72,7 +48,7 @@ def test_student_source_handles_several_regions_and_no_function():
 
 
 def test_make_student_notebook_clears_everything_and_leaves_the_source_alone():
-    nb = _nb()
+    nb = exercise_notebook()
     before = nbformat.writes(nb)
     student = authoring.make_student_notebook(nb)
     assert nbformat.writes(nb) == before
@@ -88,21 +64,21 @@ def test_student_placeholder_is_what_the_checks_call_not_implemented():
     from coursekit.checks import PLACEHOLDER_PREFIX, Case, CheckFailed, run_check
 
     namespace = {}
-    exec(authoring.make_student_notebook(_nb()).cells[2].source, namespace)
+    exec(authoring.make_student_notebook(exercise_notebook()).cells[2].source, namespace)
     with pytest.raises(CheckFailed, match="double: not implemented yet"):
         run_check("double", namespace["double"], lambda x: 2 * x, [Case("three", (3,))])
     assert PLACEHOLDER_PREFIX in authoring.student_source(SOLUTION)
 
 
 def test_strip_outputs_keeps_only_checked_cells():
-    stripped = authoring.strip_outputs(_nb())
+    stripped = authoring.strip_outputs(exercise_notebook())
     kept = [i for i, c in enumerate(stripped.cells) if c.cell_type == "code" and c.outputs]
     assert kept == [5]
     assert stripped.cells[0].execution_count is None
 
 
 def test_annotate_slides_from_headings():
-    nb = authoring.annotate_slides(_nb())
+    nb = authoring.annotate_slides(exercise_notebook())
     types = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
     assert types == ["skip", "slide", "-", "-", "subslide", "-"]
     nb.cells[1].metadata["slideshow"]["slide_type"] = "fragment"
@@ -117,45 +93,6 @@ def test_read_notebook_errors(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="not a valid notebook"):
         authoring.read_notebook(bad)
-
-
-def test_cli_student_writes_learner_versions(tmp_path, capsys):
-    src = tmp_path / "src"
-    src.mkdir()
-    nbformat.write(_nb(), src / "01_double.ipynb")
-    assert main(["student", str(src), "-o", str(tmp_path / "student")]) == 0
-    assert "1 exercise(s)" in capsys.readouterr().out
-    student = nbformat.read(tmp_path / "student" / "01_double.ipynb", as_version=4)
-    assert "NotImplementedError" in student.cells[2].source
-    with pytest.raises(ValueError, match="refusing to overwrite"):
-        main(["student", str(src), "-o", str(src)])
-    with pytest.raises(FileNotFoundError, match="neither a notebook"):
-        main(["student", str(tmp_path / "nope"), "-o", str(tmp_path / "x")])
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="holds no .ipynb"):
-        main(["student", str(tmp_path / "empty"), "-o", str(tmp_path / "x")])
-
-
-def test_cli_run_and_slides_export(tmp_path, capsys):
-    src = tmp_path / "src"
-    src.mkdir()
-    nbformat.write(authoring.strip_outputs(_nb()), src / "01_double.ipynb")
-    assert main(["run", "--quick", str(src), "-o", str(tmp_path / "html"), "--figures", str(tmp_path / "fig")]) == 0
-    out = capsys.readouterr().out
-    assert "[1/1] 01_double.ipynb (quick mode)" in out and "total" in out
-    html = (tmp_path / "html" / "01_double.html").read_text()
-    assert "Doubling" in html and "<html" in html.lower()
-    assert main(["slides", str(src / "01_double.ipynb"), "-o", str(tmp_path / "slides")]) == 0
-    deck = (tmp_path / "slides" / "01_double.slides.html").read_text()
-    assert "reveal" in deck.lower() and "Doubling" in deck
-
-
-def test_cli_run_reports_a_failing_notebook(tmp_path, capsys):
-    nb = new_notebook(cells=[new_code_cell("raise RuntimeError('boom')")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "bad.ipynb")
-    assert main(["run", "--quick", str(tmp_path / "bad.ipynb"), "-o", str(tmp_path / "html")]) == 1
-    assert "FAILED" in capsys.readouterr().out
 
 
 def test_student_build_of_the_course_leaves_no_solution_or_ci_marks():

@@ -9,6 +9,7 @@ import torch
 
 from coursekit.validation import (
     INTEGER_DTYPES,
+    check_array,
     check_bool,
     check_choice,
     check_device,
@@ -17,6 +18,7 @@ from coursekit.validation import (
     check_generator,
     check_int,
     check_labels,
+    check_paired_embeddings,
     check_probability,
     check_tensor,
     describe,
@@ -139,6 +141,20 @@ def test_embeddings():
         check_embeddings(torch.ones(2, 0), "e")
 
 
+def test_paired_embeddings():
+    a, b = torch.ones(3, 2), torch.zeros(3, 2)
+    got = check_paired_embeddings(a, b)
+    assert got[0] is a and got[1] is b
+    with pytest.raises(ValueError, match=r"a and b must have the same shape \(P, D\), got \(3, 2\) and \(2, 2\)"):
+        check_paired_embeddings(a, b[:2])
+    with pytest.raises(ValueError, match=r"x and y must have the same shape \(N, D\)"):
+        check_paired_embeddings(a, torch.ones(3, 4), "x", "y", shape="(N, D)")
+    with pytest.raises(TypeError, match="b must be a floating-point tensor"):
+        check_paired_embeddings(a, b.long())
+    with pytest.raises(ValueError, match="a must contain only finite values"):
+        check_paired_embeddings(torch.full((3, 2), math.nan), b)
+
+
 def test_tensor_ndim_choices_and_describe():
     assert check_tensor(torch.ones(2, 3, 4), "x", ndim=(3, 4)).dim() == 3
     with pytest.raises(ValueError, match=r"x must have shape 3 or 4 dimensions, got \(2,\)"):
@@ -172,3 +188,17 @@ def test_generator():
         check_generator(0)
     with pytest.raises(TypeError, match="rng must be a torch.Generator or None, got RandomState"):
         check_generator(np.random.RandomState(0), "rng")
+
+
+def test_array_from_tensors_arrays_and_lists():
+    t = torch.tensor([0.5, 1.0], requires_grad=True)
+    np.testing.assert_array_equal(check_array(t, "scores"), np.array([0.5, 1.0], dtype=np.float32))
+    assert check_array([True, False], "is_same").dtype == bool
+    assert check_array(np.zeros((4, 2)), "points", ndim=2, shape="(N, 2)").shape == (4, 2)
+    with pytest.raises(ValueError, match=r"scores must be a non-empty 1-D array of shape \(P,\), got shape \(0,\)"):
+        check_array([], "scores")
+    with pytest.raises(ValueError, match=r"points must be a non-empty 2-D array of shape \(N, 2\), got shape \(3,\)"):
+        check_array([1, 2, 3], "points", ndim=2, shape="(N, 2)")
+    for bad in (None, "0.5", {0.5}, {"a": 1}):
+        with pytest.raises(TypeError, match=r"scores must be an array-like of shape \(P,\)"):
+            check_array(bad, "scores")

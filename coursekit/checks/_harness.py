@@ -52,6 +52,13 @@ class CheckFailed(AssertionError):
 
     In IPython/Jupyter it renders as the message alone; when the learner's own code raised,
     the learner's traceback (without the check's frames) comes first.
+
+    Parameters
+    ----------
+    message : str
+        What differs and the hint for the learner (shown instead of a traceback).
+    learner_error : BaseException, optional
+        The exception the learner's own code raised, if any; its frames are shown first.
     """
 
     def __init__(self, message: str, *, learner_error: BaseException | None = None) -> None:
@@ -81,6 +88,17 @@ class Case:
 
     ``atol`` marks a degenerate case (e.g. distances that are rounding error): values must be
     free of NaN and within ``atol`` of the reference, and gradients only finite.
+
+    Parameters
+    ----------
+    name : str
+        Short description shown in the check's messages (e.g. ``"one 6x5 page"``).
+    args : tuple
+        Positional arguments of the call.
+    kwargs : dict
+        Keyword arguments of the call.
+    atol : float, optional
+        Absolute tolerance for a degenerate case; None compares with the default tolerances.
     """
 
     name: str
@@ -91,7 +109,15 @@ class Case:
 
 @dataclass
 class Mistake:
-    """A plausible wrong implementation and the hint to show when it reproduces the learner's output."""
+    """A plausible wrong implementation and the hint to show when it reproduces the learner's output.
+
+    Parameters
+    ----------
+    fn : callable
+        The wrong implementation, with the signature of the function under test.
+    hint : str
+        The sentence shown when the learner's output equals ``fn``'s on every case.
+    """
 
     fn: Callable[..., Any]
     hint: str
@@ -101,7 +127,15 @@ class Mistake:
 class Grad:
     """Ask ``run_check`` to backpropagate: ``wrt`` are the positions of the arguments to
     differentiate, ``output`` the position of the differentiable value in a returned tuple
-    (None: the whole result)."""
+    (None: the whole result).
+
+    Parameters
+    ----------
+    wrt : tuple of int
+        Positions of the (tensor) arguments whose gradients are compared.
+    output : int, optional
+        Position of the differentiable value in a returned tuple; None uses the whole result.
+    """
 
     wrt: tuple[int, ...]
     output: int | None = None
@@ -116,7 +150,18 @@ def _to_numpy(x: Any) -> Any:
 
 
 def rel_error(x: Any, y: Any) -> float:
-    """CS231n's relative error ``max |x − y| / max(1e-8, |x| + |y|)``, elementwise then max."""
+    """CS231n's relative error ``max |x − y| / max(1e-8, |x| + |y|)``, elementwise then max.
+
+    Parameters
+    ----------
+    x, y : Tensor, ndarray or number
+        Values of the same shape (anything ``torch.as_tensor`` accepts).
+
+    Returns
+    -------
+    float
+        The largest elementwise relative error; 0.0 for equal inputs.
+    """
     x = np.asarray(_to_numpy(x), dtype=np.float64)
     y = np.asarray(_to_numpy(y), dtype=np.float64)
     if x.shape != y.shape:
@@ -310,6 +355,26 @@ def compare(got: Any, expected: Any, *, rtol: float | None = None, atol: float |
     element by element. Values: integers and booleans exactly (the first differing entry is
     named), floats within ``atol + rtol·|expected|`` where ``rtol`` defaults to the dtype's
     (1e-6 for float64, 1e-4 for float32) and ``atol`` to ``rtol`` times the largest |expected|.
+
+    Parameters
+    ----------
+    got : Any
+        The learner's output.
+    expected : Any
+        The reference output: a tensor, bool, int, float, str, None, or a tuple/list of those.
+    rtol, atol : float, optional
+        Tolerances for floating-point values (defaults as above).
+    path : str
+        How the compared value is named in the message (``"output"``, ``"output[1]"``...).
+    check_kind : bool
+        Compare the kind (type, dtype, shape, device) before the values.
+    any_float : sequence of str
+        Paths whose floating dtype may differ from the reference's (e.g. a float32 fraction).
+
+    Returns
+    -------
+    str or None
+        None when they match, else one sentence naming the first difference.
     """
     if check_kind:
         problem = _kind_problem(got, expected, path, any_float)

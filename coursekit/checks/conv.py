@@ -23,7 +23,24 @@ def _size_ref(n, f, s=1, p=0, d=1):
 
 
 def check_conv_output_size(learner_fn) -> None:
-    """Compare ``learner_fn(n, f, s, p, d)`` with the output-size formula on 1-D/2-D/3-D layer sizes."""
+    """Compare ``learner_fn(n, f, s, p, d)`` with the output-size formula on 1-D/2-D/3-D layer sizes.
+
+    Parameters
+    ----------
+    learner_fn : callable (n, f, s, p, d) -> int
+        The learner's ``conv_output_size``: input length, kernel size, stride, padding, dilation.
+
+    Returns
+    -------
+    None
+        Prints ``conv_output_size: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a size differs from ⌊(n + 2p − d(f − 1) − 1)/s⌋ + 1, e.g. padding counted
+        once, the dilation ignored, rounding up, or a float returned.
+    """
     cases = [
         Case("Kim: 56 words, width 3", (56, 3, 1, 0, 1)),
         Case("C3D conv: 112, 3×3, pad 1", (112, 3, 1, 1, 1)),
@@ -56,7 +73,24 @@ def check_conv_output_size(learner_fn) -> None:
 
 
 def check_max_over_time(learner_fn) -> None:
-    """Compare ``learner_fn(x)`` with max over the last (time) axis on tensors of shape (N, C, L)."""
+    """Compare ``learner_fn(x)`` with max over the last (time) axis on tensors of shape (N, C, L).
+
+    Parameters
+    ----------
+    learner_fn : callable (Tensor (N, C, L)) -> Tensor (N, C)
+        The learner's max-over-time pooling.
+
+    Returns
+    -------
+    None
+        Prints ``max_over_time: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the result is not the max over the last axis: average or sum pooling, the
+        max of |x|, the max over the channels, or the last time step.
+    """
     g = torch.Generator().manual_seed(7)
     cases = [
         Case("one sentence, one map", (torch.tensor([[[0.5, 2.0, -1.0, 1.5]]]),)),
@@ -84,7 +118,24 @@ def _conv1d_ref(x, weight, bias):
 
 
 def check_conv1d(learner_fn) -> None:
-    """Compare ``learner_fn(x, weight, bias)`` with ``F.conv1d(x, weight, bias)`` (stride 1, no padding)."""
+    """Compare ``learner_fn(x, weight, bias)`` with ``F.conv1d(x, weight, bias)`` (stride 1, no padding).
+
+    Parameters
+    ----------
+    learner_fn : callable (x (N, C_in, L), weight (C_out, C_in, f), bias (C_out,)) -> Tensor (N, C_out, L − f + 1)
+        The learner's 1-D convolution (a cross-correlation, as in PyTorch).
+
+    Returns
+    -------
+    None
+        Prints ``conv1d: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When values or gradients differ from ``F.conv1d``: a flipped kernel (a true
+        convolution), a missing or shared bias, padding, or one input channel only.
+    """
     g = torch.Generator().manual_seed(3)
     r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731
     cases = [

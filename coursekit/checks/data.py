@@ -49,7 +49,24 @@ def _ink_negated(x):
 
 def check_invert_ink(learner_fn: Callable) -> None:
     """Check ``invert_ink(images) = 255 − images`` on uint8 tensors of several shapes: a new uint8
-    tensor of the input's shape, the input left unchanged."""
+    tensor of the input's shape, the input left unchanged.
+
+    Parameters
+    ----------
+    learner_fn : callable (Tensor (..., H, W) uint8) -> Tensor (..., H, W) uint8
+        The learner's ``invert_ink``.
+
+    Returns
+    -------
+    None
+        Prints ``invert_ink: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a pixel is not 255 − x, the dtype is not uint8 (1 − x, floats), grey pixels
+        are binarised, or the input was changed in place.
+    """
     cases = [
         Case("one 6x5 page", (_page((6, 5), 0),)),
         Case("a batch (3, 1, 4, 7)", (_page((3, 1, 4, 7), 1),)),
@@ -97,7 +114,24 @@ def _crop_one_more(images, side):
 
 
 def check_center_crop(learner_fn: Callable) -> None:
-    """Check ``center_crop(images, side)``: top = ⌊(H − side)/2⌋, left = ⌊(W − side)/2⌋, on (..., H, W)."""
+    """Check ``center_crop(images, side)``: top = ⌊(H − side)/2⌋, left = ⌊(W − side)/2⌋, on (..., H, W).
+
+    Parameters
+    ----------
+    learner_fn : callable (images (..., H, W), side: int) -> Tensor (..., side, side)
+        The learner's ``center_crop``.
+
+    Returns
+    -------
+    None
+        Prints ``center_crop: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the crop is not the centred one: the top-left corner, H and W swapped, the
+        margin rounded up, or the wrong dimensions cropped.
+    """
     gen = torch.Generator().manual_seed(0)
     cases = [
         Case("(2, 3, 9, 12) to 4", (torch.randint(0, 256, (2, 3, 9, 12), generator=gen, dtype=torch.uint8), 4)),

@@ -66,6 +66,23 @@ def check_split_episode(learner_fn: Callable) -> None:
 
     ``support[j]`` must be the first ``k_shot`` positions ``p`` of ``order`` with
     ``labels[p] == classes[j]``, ``query[j]`` the next ``n_query``.
+
+    Parameters
+    ----------
+    learner_fn : callable
+        The learner's ``split_episode(labels (N,), classes (n_way,), k_shot, n_query, order (N,))``
+        returning ``support (n_way, k_shot)`` and ``query (n_way, n_query)`` index tensors.
+
+    Returns
+    -------
+    None
+        Prints ``split_episode: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When support or query hold other positions: queries that restart at the first
+        example, dataset order instead of ``order``, labels instead of positions.
     """
     return run_check(
         "split_episode", learner_fn, sampling.split_episode, _split_cases(),
@@ -121,7 +138,24 @@ def _proto_first_example(support, query):
 
 def check_prototype_classify(learner_fn: Callable) -> None:
     """Check ``prototype_classify(support (n_way, k_shot, D), query (M, D)) -> (M,)`` class indices:
-    ``ŷ_i = argmin_j ‖q_i − c_j‖²`` with ``c_j`` the mean of ``support[j]``."""
+    ``ŷ_i = argmin_j ‖q_i − c_j‖²`` with ``c_j`` the mean of ``support[j]``.
+
+    Parameters
+    ----------
+    learner_fn : callable (support (n_way, k_shot, D), query (M, D)) -> Tensor (M,) int64
+        The learner's nearest-prototype classifier.
+
+    Returns
+    -------
+    None
+        Prints ``prototype_classify: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a prediction differs: the nearest support example instead of the
+        prototype, argmax of a distance, a sum instead of a mean, a dot product.
+    """
     return run_check(
         "prototype_classify", learner_fn, fewshot.prototype_classify, _proto_cases(),
         mistakes=[

@@ -83,7 +83,24 @@ def _identify_cases() -> list[Case]:
 
 def check_identify(learner_fn: Callable) -> None:
     """Check ``identify(embedding, database, threshold) -> (name or None, distance)``: the nearest
-    person by Euclidean distance, or None when that distance is larger than ``threshold``."""
+    person by Euclidean distance, or None when that distance is larger than ``threshold``.
+
+    Parameters
+    ----------
+    learner_fn : callable (embedding (D,), database dict name -> (D,), threshold: float) -> (str or None, float)
+        The learner's ``identify``.
+
+    Returns
+    -------
+    None
+        Prints ``identify: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the name or distance differs: no rejection of unknown faces, the largest
+        distance, ``<`` at the threshold, or squared distances.
+    """
     return run_check(
         "identify", learner_fn, _identify_reference, _identify_cases(),
         mistakes=[
@@ -151,7 +168,24 @@ def _dm_cases() -> list[Case]:
 
 def check_distance_matrix(learner_fn: Callable) -> None:
     """Check ``distance_matrix(probes (P, D), gallery (M, D)) -> (P, M)``:
-    D[p, m] = ‖probes[p] − gallery[m]‖₂ (e.g. from ‖p‖² − 2 p·g + ‖g‖²)."""
+    D[p, m] = ‖probes[p] − gallery[m]‖₂ (e.g. from ‖p‖² − 2 p·g + ‖g‖²).
+
+    Parameters
+    ----------
+    learner_fn : callable (probes (P, D), gallery (M, D)) -> Tensor (P, M)
+        The learner's ``distance_matrix``.
+
+    Returns
+    -------
+    None
+        Prints ``distance_matrix: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When an entry differs from ‖p − g‖₂: no square root, +2 p·g, a (M, P) result,
+        or a norm missing from the expansion.
+    """
     return run_check(
         "distance_matrix", learner_fn, _dm_reference, _dm_cases(),
         mistakes=[

@@ -57,7 +57,24 @@ def _content_per_channel(a_C, a_G):
 
 
 def check_content_cost(learner_fn: Callable) -> None:
-    """Check ``content_cost(a_C, a_G) = 1/2 Σ (a_C − a_G)²`` for activations (n_C, n_H, n_W)."""
+    """Check ``content_cost(a_C, a_G) = 1/2 Σ (a_C − a_G)²`` for activations (n_C, n_H, n_W).
+
+    Parameters
+    ----------
+    learner_fn : callable (a_C (n_C, n_H, n_W), a_G (n_C, n_H, n_W)) -> Tensor ()
+        The learner's ``content_cost``.
+
+    Returns
+    -------
+    None
+        Prints ``content_cost: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When J or its gradient differs: the factor 1/2 missing, a mean instead of a sum,
+        a norm that is not squared, absolute values.
+    """
     return run_check(
         "content_cost", learner_fn, style.content_cost, _pairs(),
         mistakes=[
@@ -111,7 +128,24 @@ def _gram_cases() -> list[Case]:
 
 
 def check_gram_matrix(learner_fn: Callable) -> None:
-    """Check ``gram_matrix(A)``: G_kk' = Σ_ij a_ijk a_ijk' for A of shape (n_C, n_H, n_W) -> (n_C, n_C)."""
+    """Check ``gram_matrix(A)``: G_kk' = Σ_ij a_ijk a_ijk' for A of shape (n_C, n_H, n_W) -> (n_C, n_C).
+
+    Parameters
+    ----------
+    learner_fn : callable (A (n_C, n_H, n_W)) -> Tensor (n_C, n_C)
+        The learner's ``gram_matrix``.
+
+    Returns
+    -------
+    None
+        Prints ``gram_matrix: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When G or its gradient differs: a normalised Gram matrix, a reshape that mixes
+        channels, Aᵀ A instead of A Aᵀ, an elementwise square.
+    """
     return run_check(
         "gram_matrix", learner_fn, style.gram_matrix, _gram_cases(),
         mistakes=[
@@ -165,7 +199,24 @@ def _style_transposed_gram(a_S, a_G):
 
 
 def check_layer_style_cost(learner_fn: Callable) -> None:
-    """Check ``layer_style_cost(a_S, a_G) = 1/(2 n_H n_W n_C)² Σ_kk' (G(S) − G(G))²``."""
+    """Check ``layer_style_cost(a_S, a_G) = 1/(2 n_H n_W n_C)² Σ_kk' (G(S) − G(G))²``.
+
+    Parameters
+    ----------
+    learner_fn : callable (a_S (n_C, n_H, n_W), a_G (n_C, n_H, n_W)) -> Tensor ()
+        The learner's ``layer_style_cost``.
+
+    Returns
+    -------
+    None
+        Prints ``layer_style_cost: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the cost or its gradient differs: normalised Gram matrices, a square root
+        of the sum, Aᵀ A instead of A Aᵀ.
+    """
     return run_check(
         "layer_style_cost", learner_fn, style.layer_style_cost, _pairs(),
         mistakes=[
@@ -209,7 +260,24 @@ def _total_normalised(J_content, J_style, alpha=10, beta=40):
 
 
 def check_total_cost(learner_fn: Callable) -> None:
-    """Check ``total_cost(J_content, J_style, alpha=10, beta=40) = α J_content + β J_style``."""
+    """Check ``total_cost(J_content, J_style, alpha=10, beta=40) = α J_content + β J_style``.
+
+    Parameters
+    ----------
+    learner_fn : callable (J_content, J_style, alpha=10, beta=40) -> float or Tensor ()
+        The learner's ``total_cost``.
+
+    Returns
+    -------
+    None
+        Prints ``total_cost: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When J differs from α J_content + β J_style: swapped defaults or weights, a
+        missing weight, a product, a division by α + β.
+    """
     cases = [
         Case("alpha=1, beta=1000", (2.0, 3.0), {"alpha": 1, "beta": 1000}),
         Case("defaults alpha=10, beta=40", (1.5, 0.25)),

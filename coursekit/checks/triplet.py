@@ -78,7 +78,24 @@ def _dist_sum_norms(e, squared=False):
 
 
 def check_pairwise_distances(learner_fn: Callable) -> None:
-    """Check ``pairwise_distances(embeddings, squared)``: values and gradients, duplicates included."""
+    """Check ``pairwise_distances(embeddings, squared)``: values and gradients, duplicates included.
+
+    Parameters
+    ----------
+    learner_fn : callable (embeddings (B, D), squared: bool) -> Tensor (B, B)
+        The learner's ``pairwise_distances``.
+
+    Returns
+    -------
+    None
+        Prints ``pairwise_distances: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a distance or its gradient differs, including NaN gradients from a square
+        root at 0 for duplicate embeddings, or ``squared`` handled the wrong way.
+    """
     dup = _emb(5, 3, 2)
     dup[3] = dup[1]  # a repeated embedding: distance 0 off the diagonal
     base = torch.randn(6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 1000
@@ -134,7 +151,26 @@ def _mask_cases() -> list[Case]:
 
 
 def check_anchor_masks(anchor_positive_fn: Callable, anchor_negative_fn: Callable) -> None:
-    """Check ``anchor_positive_mask`` (a ≠ p, same label) and ``anchor_negative_mask`` (different label)."""
+    """Check ``anchor_positive_mask`` (a ≠ p, same label) and ``anchor_negative_mask`` (different label).
+
+    Parameters
+    ----------
+    anchor_positive_fn : callable (labels (B,)) -> Tensor (B, B) bool
+        The learner's ``anchor_positive_mask``.
+    anchor_negative_fn : callable (labels (B,)) -> Tensor (B, B) bool
+        The learner's ``anchor_negative_mask``.
+
+    Returns
+    -------
+    None
+        Prints ``anchor_positive_mask / anchor_negative_mask: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a mask differs: an anchor counted as its own positive, negatives with the
+        same label, masks that ignore the labels, or the two masks swapped.
+    """
     reference = _both(losses.anchor_positive_mask, losses.anchor_negative_mask)
     return run_check(
         "anchor_positive_mask / anchor_negative_mask", _both(anchor_positive_fn, anchor_negative_fn),
@@ -171,7 +207,24 @@ def _valid_distinct_only(labels):
 
 
 def check_valid_triplet_mask(learner_fn: Callable) -> None:
-    """Check ``valid_triplet_mask(labels)[a, p, n]``: distinct indices, labels[a] == labels[p] != labels[n]."""
+    """Check ``valid_triplet_mask(labels)[a, p, n]``: distinct indices, labels[a] == labels[p] != labels[n].
+
+    Parameters
+    ----------
+    learner_fn : callable (labels (B,)) -> Tensor (B, B, B) bool
+        The learner's ``valid_triplet_mask``.
+
+    Returns
+    -------
+    None
+        Prints ``valid_triplet_mask: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When mask[a, p, n] differs: a = p allowed, the axes in another order, or the
+        label condition labels[a] == labels[p] != labels[n] missing.
+    """
     return run_check(
         "valid_triplet_mask", learner_fn, losses.valid_triplet_mask, _mask_cases(),
         mistakes=[
@@ -237,7 +290,24 @@ def _ba_swapped(labels, embeddings, margin, squared=False):
 
 
 def check_batch_all_triplet_loss(learner_fn: Callable) -> None:
-    """Check ``batch_all_triplet_loss(labels, embeddings, margin, squared) -> (loss, fraction)``."""
+    """Check ``batch_all_triplet_loss(labels, embeddings, margin, squared) -> (loss, fraction)``.
+
+    Parameters
+    ----------
+    learner_fn : callable (labels (B,), embeddings (B, D), margin, squared) -> (Tensor (), Tensor ())
+        The learner's ``batch_all_triplet_loss``: the loss and the fraction of positive triplets.
+
+    Returns
+    -------
+    None
+        Prints ``batch_all_triplet_loss: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the loss, the fraction or the gradient differ: an average over all B³
+        entries or all valid triplets, a missing max(·, 0), a fraction over B³.
+    """
     far = torch.tensor([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]], dtype=torch.float64)
     unit = torch.nn.functional.normalize(_emb(12, 5, 7), dim=1)
     cases = [

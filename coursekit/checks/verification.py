@@ -70,7 +70,24 @@ def _verify_cases() -> list[Case]:
 
 def check_verify(learner_fn: Callable) -> None:
     """Check ``verify(embedding, identity, database, threshold) -> (is_match, distance)``:
-    distance = ‖embedding − database[identity]‖₂, is_match = distance <= threshold."""
+    distance = ‖embedding − database[identity]‖₂, is_match = distance <= threshold.
+
+    Parameters
+    ----------
+    learner_fn : callable (embedding (D,), identity: str, database dict name -> (D,), threshold: float) -> (bool, float)
+        The learner's ``verify``.
+
+    Returns
+    -------
+    None
+        Prints ``verify: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When the decision or the distance differ: the tuple in the other order, a squared
+        distance, ``<`` at the threshold, or the decision reversed.
+    """
     return run_check(
         "verify", learner_fn, _verify_reference, _verify_cases(),
         mistakes=[
@@ -140,7 +157,24 @@ def _far_frr_counts(distances, is_same, threshold):
 
 def check_far_frr(learner_fn: Callable) -> None:
     """Check ``far_frr(distances, is_same, threshold) -> (far, frr)`` for tensors of shape (P,):
-    FAR = accepted different pairs / different pairs, FRR = rejected same pairs / same pairs."""
+    FAR = accepted different pairs / different pairs, FRR = rejected same pairs / same pairs.
+
+    Parameters
+    ----------
+    learner_fn : callable (distances (P,), is_same (P,) bool, threshold: float) -> (float, float)
+        The learner's ``far_frr``.
+
+    Returns
+    -------
+    None
+        Prints ``far_frr: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a rate differs: (frr, far) returned, the wrong denominators, ``<`` at the
+        threshold, or accepting large distances.
+    """
     return run_check(
         "far_frr", learner_fn, _far_frr_reference, _far_frr_cases(),
         mistakes=[

@@ -44,6 +44,22 @@ def check_receptive_field_recurrence(learner_fn: Callable[[Sequence[Layer]], lis
     ``layers`` is a list of (kernel, stride, padding, dilation); r_out = r_in + (k_eff − 1)·j_in,
     j_out = j_in·s, c_out = c_in + ((k_eff − 1)/2 − p)·j_in with k_eff = d(k − 1) + 1.
 
+    Parameters
+    ----------
+    learner_fn : callable (list of (k, s, p, d)) -> list of (float, float, float)
+        The learner's recurrence: size, jump and start of each layer's receptive field.
+
+    Returns
+    -------
+    None
+        Prints ``receptive_field_recurrence: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When a layer's (size, jump, start) differs: the size grown by the stride
+        instead of the jump, the dilation or padding ignored, only the last layer returned.
+
     Examples
     --------
     >>> check_receptive_field_recurrence(_recurrence)  # doctest: +ELLIPSIS
@@ -142,6 +158,22 @@ def check_streaming_top_k(learner_fn: Callable[[Sequence[torch.Tensor], int], tu
     ``batches`` is a sequence of (B_t, U) activations (image t·B + b, unit u); the result holds
     for each unit its k largest activations over all images in decreasing order and the
     images' positions in the stream, keeping at most k per unit between batches.
+
+    Parameters
+    ----------
+    learner_fn : callable (batches: sequence of Tensor (B_t, U), k: int) -> (Tensor (U, k), Tensor (U, k))
+        The learner's streaming top-k: values (decreasing) and image positions.
+
+    Returns
+    -------
+    None
+        Prints ``streaming_top_k: N cases pass — ...`` when every case passes.
+
+    Raises
+    ------
+    CheckFailed
+        When values or image positions differ: positions within the batch instead of
+        the stream, only the last batch kept, the smallest values, or (k, U) results.
 
     Examples
     --------

@@ -15,6 +15,12 @@ COMMANDS = ["start", "doctor", "data", "student", "run", "slides"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m coursekit`` parser, with one sub-parser per module in ``COMMANDS``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="python -m coursekit",
         description="coursekit: environment check, data sets, and course building tools.",
@@ -26,6 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m coursekit``: parse ``argv`` and call the chosen sub-command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: the sub-command's, or 2 (help printed) when none was given.
+    """
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "func", None):

@@ -6,7 +6,18 @@ __all__ = ["list_datasets", "fetch_datasets", "add_parser"]
 
 
 def list_datasets(data_home=None) -> int:
-    """Print each data set: description, source and terms, and where its parts are."""
+    """Print each data set: description, source and terms, and where its parts are.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data dir to search first (default ``COURSEKIT_DATA``, then the user cache dir).
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 2 when ``data_home`` does not exist.
+    """
     from coursekit.data import download, registry
 
     try:
@@ -32,6 +43,23 @@ def fetch_datasets(names: list[str], *, force: bool = False) -> int:
 
     Prints, for each, where it is afterwards, or why it could not be fetched (an offline
     machine fails within seconds, with what ``COURSEKIT_DATA`` is and how to use it).
+
+    Parameters
+    ----------
+    names : list of str
+        Data set names from ``registry.DATASETS``, or ``["all"]``.
+    force : bool
+        Download again even when present.
+
+    Returns
+    -------
+    int
+        Exit status: 0 when every data set is here afterwards, else 1.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (before anything is downloaded).
     """
     from coursekit.data import registry
 
@@ -61,7 +89,17 @@ def _run(args) -> int:
 
 
 def add_parser(subparsers) -> None:
-    """Register ``data list`` / ``data fetch`` on the ``python -m coursekit`` parser."""
+    """Register ``data list`` / ``data fetch`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``build_parser``; gets ``data`` with the actions ``list`` and ``fetch NAME... [--force]``.
+
+    Returns
+    -------
+    None
+    """
     parser = subparsers.add_parser("data", help="list the data sets or download them into the user cache")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     lister = actions.add_parser("list", help="each data set, its source and terms, and whether it is here")

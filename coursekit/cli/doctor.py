@@ -29,6 +29,11 @@ DLIB_MODELS = (
 def environment_report() -> dict[str, str]:
     """Python, torch and torchvision versions, the device, quick mode and the data dir resolution.
 
+    Returns
+    -------
+    dict of str to str
+        Row name -> value, in display order.
+
     Examples
     --------
     >>> sorted(environment_report())[:3]
@@ -64,6 +69,11 @@ def _requirement_name(requirement: str) -> str | None:
 
 def missing_packages() -> list[str]:
     """The required distributions (coursekit's own dependency list) that are not installed.
+
+    Returns
+    -------
+    list of str
+        The requirement strings of the missing distributions; empty when all are installed.
 
     Examples
     --------
@@ -132,6 +142,16 @@ def optional_report() -> list[tuple[str, str, str]]:
 def dataset_report(data_home: str | os.PathLike | None = None) -> list[tuple[str, str, str, str]]:
     """(data set, part, "data dir"/"cache"/"missing"/"not present (optional)", path) for each part.
 
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data dir to search first (default ``COURSEKIT_DATA``).
+
+    Returns
+    -------
+    list of (str, str, str, str)
+        One row per part of each data set in ``registry.DATASETS``.
+
     Examples
     --------
     >>> sorted({row[0] for row in dataset_report()})
@@ -161,6 +181,16 @@ def dlib_model_file(name: str = DLIB_MODELS[0]) -> Path | None:
     The package is located with ``importlib.util.find_spec`` and not imported: its
     ``__init__`` imports ``pkg_resources``, which recent setuptools no longer ships.
 
+    Parameters
+    ----------
+    name : str
+        The file name, e.g. ``"dlib_face_recognition_resnet_model_v1.dat"``.
+
+    Returns
+    -------
+    Path or None
+        The file when the package is installed and holds it, else None.
+
     Examples
     --------
     >>> dlib_model_file("no_such_model.dat") is None
@@ -175,6 +205,12 @@ def dlib_model_file(name: str = DLIB_MODELS[0]) -> Path | None:
 
 def vgg_weight_files() -> dict[str, Path]:
     """The torch hub cache paths of torchvision's ImageNet VGG-16/VGG-19 weights (may not exist).
+
+    Returns
+    -------
+    dict of str to Path
+        ``"torchvision VGG16_Weights.IMAGENET1K_V1"`` (and VGG-19's) -> the file in
+        ``torch.hub.get_dir()/checkpoints`` where torchvision stores it.
 
     Examples
     --------
@@ -193,6 +229,11 @@ def vgg_weight_files() -> dict[str, Path]:
 
 def weight_report() -> list[tuple[str, str, str]]:
     """(weights, "available"/"missing", where) for the dlib models and the VGG ImageNet weights.
+
+    Returns
+    -------
+    list of (str, str, str)
+        One row per weight file; the path, or how to get it, in the last column.
 
     Examples
     --------
@@ -294,7 +335,17 @@ def _run(args) -> int:
 
 
 def add_parser(subparsers) -> None:
-    """Register ``doctor`` on the ``python -m coursekit`` parser."""
+    """Register ``doctor`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``build_parser``; gets ``doctor`` (no options: it only reads and reports).
+
+    Returns
+    -------
+    None
+    """
     parser = subparsers.add_parser("doctor", help="check the installation, data sets and pretrained weights")
     parser.add_argument("--data-home", default=None, help="a data folder to check instead of $COURSEKIT_DATA")
     parser.set_defaults(func=_run)

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit.authoring import execute_notebook, read_notebook
+from coursekit.cli.start import COURSE_NOTEBOOKS
 from coursekit.cli.student import notebook_paths
 from coursekit.export.course_index import (
     IndexEntry,
@@ -26,12 +27,26 @@ from coursekit.export.deck import export_slides
 from coursekit.export.page import export_html
 from coursekit.export.reveal import RevealNotFoundError, find_reveal
 
-_DEFAULT = Path(__file__).resolve().parents[2] / "notebooks"
 TIMINGS = "timings.json"  # the recorded table next to the notebooks, and this export's table
 
 
 def save_figures(nb: nbformat.NotebookNode, folder: Path, stem: str) -> int:
-    """Write every PNG output of ``nb`` to ``folder/stem_cellC_K.png``; return how many."""
+    """Write every PNG output of ``nb`` to ``folder/stem_cellC_K.png``; return how many.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook.
+    folder : Path
+        An existing folder.
+    stem : str
+        File name prefix, usually the notebook's stem.
+
+    Returns
+    -------
+    int
+        The number of PNG files written (C is the cell index, K the output index).
+    """
     n = 0
     for c, cell in enumerate(nb.cells):
         for k, out in enumerate(cell.get("outputs", [])):
@@ -63,7 +78,19 @@ def _local_reveal():
 
 
 def run(args) -> int:
-    paths = notebook_paths(args.notebooks or [str(_DEFAULT)])
+    """Execute notebooks and export a page (and a deck) of each, the course map and the timings.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``notebooks``, ``quick``, ``output``, ``figures``, ``timeout``, ``cdn`` (see ``add_parser``).
+
+    Returns
+    -------
+    int
+        Exit status: 1 when a notebook failed (the others are still exported), else 0.
+    """
+    paths = notebook_paths(args.notebooks or [str(COURSE_NOTEBOOKS)])
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     if args.figures:
@@ -110,6 +137,17 @@ def _print_table(entries: list[IndexEntry], mode: str) -> None:
 
 
 def add_parser(sub) -> None:
+    """Register ``run`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        From ``build_parser``; gets ``run [NOTEBOOK...] [--quick] [-o DIR] [--figures DIR] [--timeout S] [--cdn]``.
+
+    Returns
+    -------
+    None
+    """
     p = sub.add_parser("run", help="execute notebooks, export HTML pages, slides and a course map")
     p.add_argument("notebooks", nargs="*", help="notebooks or folders (default: the course's notebooks/)")
     p.add_argument("--quick", action="store_true", help="quick mode (COURSEKIT_QUICK=1)")

@@ -11,14 +11,26 @@ import sys
 from pathlib import Path
 
 from coursekit.authoring import execute_notebook, read_notebook
-from coursekit.cli.run import _DEFAULT
+from coursekit.cli.start import COURSE_NOTEBOOKS
 from coursekit.cli.student import notebook_paths
 from coursekit.export.deck import export_slides
 from coursekit.export.reveal import THEMES, RevealNotFoundError, find_reveal
 
 
 def run(args) -> int:
-    paths = notebook_paths(args.notebooks or [str(_DEFAULT)])
+    """Export a reveal.js deck of each notebook (executed first with ``--execute``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``notebooks``, ``output``, ``execute``, ``quick``, ``theme``, ``cdn`` (see ``add_parser``).
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 2 when reveal.js is not installed (and ``--cdn`` not given).
+    """
+    paths = notebook_paths(args.notebooks or [str(COURSE_NOTEBOOKS)])
     reveal = None
     if not args.cdn:
         try:
@@ -40,6 +52,17 @@ def run(args) -> int:
 
 
 def add_parser(sub) -> None:
+    """Register ``slides`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        From ``build_parser``; gets ``slides [NOTEBOOK...] [-o DIR] [--execute] [--quick] [--theme T] [--cdn]``.
+
+    Returns
+    -------
+    None
+    """
     p = sub.add_parser("slides", help="build reveal.js slide decks from the notebooks (offline)")
     p.add_argument("notebooks", nargs="*", help="notebooks or folders (default: the course's notebooks/)")
     p.add_argument("-o", "--output", default="build/slides", help="output folder")

@@ -27,13 +27,31 @@ COURSE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def default_workspace() -> Path:
-    """``~/coursekit-work``: outside the checkout, so that ``git pull`` never meets a learner's edits."""
+    """``~/coursekit-work``: outside the checkout, so that ``git pull`` never meets a learner's edits.
+
+    Returns
+    -------
+    Path
+        ``Path.home() / "coursekit-work"`` (not created here).
+    """
     return Path.home() / "coursekit-work"
 
 
 @dataclass
 class StartResult:
-    """What ``start_workspace`` did: the files it wrote, kept (already there) and left out."""
+    """What ``start_workspace`` did: the files it wrote, kept (already there) and left out.
+
+    Attributes
+    ----------
+    workspace : Path
+        The learner's folder, resolved.
+    written : list of Path
+        Notebooks written now.
+    kept : list of Path
+        Notebooks already there, left untouched.
+    not_added : list of Path
+        New course notebooks, written only with ``update=True``.
+    """
 
     workspace: Path
     written: list[Path] = field(default_factory=list)
@@ -108,6 +126,18 @@ def _shell_path(path: Path) -> str:
 
 
 def run(args) -> int:
+    """Write the learner notebooks into a workspace and say how to open it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``dir``, ``source``, ``update`` (see ``add_parser``).
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 2 when the workspace or the source cannot be used.
+    """
     try:
         result = start_workspace(args.dir if args.dir else default_workspace(), args.source, update=args.update)
     except (ValueError, FileNotFoundError, NotADirectoryError) as exc:
@@ -134,6 +164,17 @@ def run(args) -> int:
 
 
 def add_parser(sub) -> None:
+    """Register ``start`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        From ``build_parser``; gets ``start [DIR] [--update] [--from FOLDER]``.
+
+    Returns
+    -------
+    None
+    """
     p = sub.add_parser("start", help="write the learner notebooks (exercises to do) into your own workspace")
     p.add_argument("dir", nargs="?", help=f"your workspace (default: {_shell_path(default_workspace())})")
     p.add_argument("--update", action="store_true",

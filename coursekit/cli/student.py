@@ -10,7 +10,23 @@ from coursekit.authoring import exercise_regions, make_student_notebook, read_no
 
 
 def notebook_paths(sources: list[str]) -> list[Path]:
-    """Expand folders to their ``*.ipynb`` (sorted); reject missing paths and non-notebooks."""
+    """Expand folders to their ``*.ipynb`` (sorted); reject missing paths and non-notebooks.
+
+    Parameters
+    ----------
+    sources : list of str
+        Notebook files and folders.
+
+    Returns
+    -------
+    list of Path
+        The notebooks, in the order given (each folder's sorted).
+
+    Raises
+    ------
+    FileNotFoundError
+        For a path that does not exist, is not a notebook, or a folder without notebooks.
+    """
     paths: list[Path] = []
     for src in sources:
         p = Path(src)
@@ -27,6 +43,23 @@ def notebook_paths(sources: list[str]) -> list[Path]:
 
 
 def run(args) -> int:
+    """Write the learner version of each notebook into ``args.output``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``sources`` and ``output`` (see ``add_parser``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
+
+    Raises
+    ------
+    ValueError
+        When a learner version would overwrite its source notebook.
+    """
     out = Path(args.output)
     paths = notebook_paths(args.sources)
     out.mkdir(parents=True, exist_ok=True)
@@ -42,6 +75,17 @@ def run(args) -> int:
 
 
 def add_parser(sub) -> None:
+    """Register ``student`` on the ``python -m coursekit`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        From ``build_parser``; gets ``student SOURCE... -o DIR``.
+
+    Returns
+    -------
+    None
+    """
     p = sub.add_parser("student", help="write learner versions (solutions replaced by placeholders)")
     p.add_argument("sources", nargs="+", help="notebooks or folders of notebooks")
     p.add_argument("-o", "--output", required=True, help="output folder, e.g. build/student")

@@ -20,6 +20,24 @@ def read_image(path: str | os.PathLike, mode: str) -> Image.Image:
 
     A missing file raises ``FileNotFoundError`` and a truncated or corrupt one ``ValueError``,
     both naming the file, instead of a traceback from deep inside the decoder.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    mode : {"L", "RGB"}
+        PIL mode to convert to.
+
+    Returns
+    -------
+    PIL.Image.Image
+        Decoded, in ``mode``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it cannot be decoded.
     """
     path = Path(path)
     if not path.is_file():
@@ -33,7 +51,27 @@ def read_image(path: str | os.PathLike, mode: str) -> Image.Image:
 
 
 def check_size(size, name: str = "size") -> tuple[int, int] | None:
-    """Validate a target size: None, a positive int (square) or a (H, W) pair of positive ints."""
+    """Validate a target size: None, a positive int (square) or a (H, W) pair of positive ints.
+
+    Parameters
+    ----------
+    size : None, int or (int, int)
+        The requested size (numpy ints accepted, bool rejected).
+    name : str
+        The argument's name, for the messages.
+
+    Returns
+    -------
+    (int, int) or None
+        (H, W).
+
+    Raises
+    ------
+    TypeError
+        For another type.
+    ValueError
+        For a size below 1.
+    """
     if size is None:
         return None
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
@@ -49,7 +87,28 @@ def check_size(size, name: str = "size") -> tuple[int, int] | None:
 
 
 def check_crop(crop, full: int, name: str = "crop") -> int | None:
-    """Validate the side of a centred square crop inside a ``full`` x ``full`` image."""
+    """Validate the side of a centred square crop inside a ``full`` x ``full`` image.
+
+    Parameters
+    ----------
+    crop : None or int
+        The crop's side in pixels.
+    full : int
+        The image's side.
+    name : str
+        The argument's name, for the messages.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    TypeError
+        If ``crop`` is not None or an int.
+    ValueError
+        If it is not in [1, full].
+    """
     if crop is None:
         return None
     if not isinstance(crop, (int, np.integer)) or isinstance(crop, bool):
@@ -60,14 +119,36 @@ def check_crop(crop, full: int, name: str = "crop") -> int | None:
 
 
 def resize(img: Image.Image, size: tuple[int, int] | None) -> Image.Image:
-    """Resize to (H, W) with an antialiased (area-averaging when shrinking) Lanczos filter."""
+    """Resize to (H, W) with an antialiased (area-averaging when shrinking) Lanczos filter.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+    size : (int, int) or None
+        (H, W); None returns ``img`` unchanged.
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
     if size is None or (img.height, img.width) == size:
         return img
     return img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
 
 
 def centre_crop(img: Image.Image, crop: int | None) -> Image.Image:
-    """The centred ``crop`` x ``crop`` square of ``img`` (unchanged when crop is None)."""
+    """The centred ``crop`` x ``crop`` square of ``img`` (unchanged when crop is None).
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+    crop : int or None
+        The side in pixels (checked by ``check_crop``).
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
     if crop is None:
         return img
     left, top = (img.width - crop) // 2, (img.height - crop) // 2
@@ -75,7 +156,18 @@ def centre_crop(img: Image.Image, crop: int | None) -> Image.Image:
 
 
 def to_chw(img: Image.Image) -> np.ndarray:
-    """A PIL image ("L" or "RGB") as a uint8 array of shape (C, H, W)."""
+    """A PIL image ("L" or "RGB") as a uint8 array of shape (C, H, W).
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        In mode "L" or "RGB".
+
+    Returns
+    -------
+    ndarray of shape (C, H, W), uint8
+        C = 1 for "L", 3 for "RGB".
+    """
     arr = np.asarray(img, dtype=np.uint8)
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
@@ -87,6 +179,23 @@ def stack_images(paths: Sequence[Path], mode: str, transform=None) -> torch.Tens
     Preallocating keeps peak memory at the size of the result plus one image. The copies go
     through NumPy: a per-image ``tensor[i] = ...`` is much slower on a busy machine, where
     torch's intra-op thread pool waits for cores.
+
+    Parameters
+    ----------
+    paths : sequence of N Path
+        Image files.
+    mode : {"L", "RGB"}
+        PIL mode to convert to (C = 1 or 3).
+    transform : callable (PIL image) -> PIL image, optional
+
+    Returns
+    -------
+    Tensor of shape (N, C, H, W), uint8
+
+    Raises
+    ------
+    ValueError
+        If the images (after ``transform``) differ in size, or one cannot be decoded.
     """
     if not paths:
         raise ValueError("no image files to read")

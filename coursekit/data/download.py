@@ -82,6 +82,21 @@ class DownloadError(OSError):
 def search_roots(data_home: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched for data, in order: ``config.data_dir(data_home)``, then the cache dir.
 
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        The data dir (default ``COURSEKIT_DATA``); it must exist when given.
+
+    Returns
+    -------
+    list of Path
+        The data dir (when set) and the cache dir, resolved.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``data_home`` is given (or set) but is not a folder.
+
     Examples
     --------
     >>> search_roots("/tmp")[0] == Path("/tmp").resolve()
@@ -98,6 +113,19 @@ def find_data(
     """The first ``root / relpath`` that exists (and passes ``is_valid``), or None.
 
     Roots come from ``search_roots(data_home)``; within a root, ``relpaths`` are tried in order.
+
+    Parameters
+    ----------
+    relpaths : sequence of str
+        Relative paths of the same data, in order of preference.
+    data_home : str or PathLike, optional
+        The data dir (default ``COURSEKIT_DATA``).
+    is_valid : callable (Path) -> bool
+        Extra test of a candidate (default: it exists).
+
+    Returns
+    -------
+    Path or None
 
     Examples
     --------
@@ -126,6 +154,17 @@ def is_online(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
     The probe runs in a daemon thread so that a hanging DNS lookup cannot stall the caller
     past ``timeout``. ``COURSEKIT_OFFLINE=1`` makes this return False without trying.
 
+    Parameters
+    ----------
+    url : str
+        Any URL; only its host and port are used.
+    timeout : float
+        Seconds (> 0).
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> is_online("https://example.invalid", timeout=0.5)
@@ -149,6 +188,17 @@ def any_online(urls: Sequence[str], timeout: float = PROBE_TIMEOUT_S) -> bool:
 
     The probes run in parallel, so mirrors on hosts that hang cost ``timeout`` in all, not each.
 
+    Parameters
+    ----------
+    urls : sequence of str
+        Mirrors of one resource.
+    timeout : float
+        Seconds for all probes together.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> any_online(["https://a.invalid", "https://b.invalid"], timeout=0.5)
@@ -163,6 +213,17 @@ def any_online(urls: Sequence[str], timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 def file_md5(path: str | os.PathLike, algorithm: str = "md5") -> str:
     """Hex digest of a file (``algorithm`` as in ``hashlib.new``), read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    algorithm : str
+        A name ``hashlib.new`` knows (``"md5"``, ``"sha256"``...).
+
+    Returns
+    -------
+    str
+        The hex digest.
 
     Examples
     --------
@@ -182,6 +243,17 @@ def tree_digest(folder: str | os.PathLike, relpaths: Sequence[str]) -> str:
     A file in ``relpaths`` that is missing counts as ``relpath missing``, so a folder with a
     file too few has a different digest. Used to check an unpacked archive whose own checksum
     is unknown against the digest of a trusted copy of its contents.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+    relpaths : sequence of str
+        The files to include, relative to ``folder``, in the order hashed.
+
+    Returns
+    -------
+    str
+        Hex SHA-256.
 
     Examples
     --------
@@ -280,6 +352,11 @@ def download_url(
         Expected hex digests. Without either, the server must announce the length.
     timeout : float, optional
         Seconds allowed to connect and for every read (default ``TIMEOUT_S``).
+
+    Returns
+    -------
+    Path
+        ``dest``, complete and checked.
 
     Raises
     ------
@@ -383,6 +460,24 @@ def extract_archive(
     payload. ``verify(folder)`` (raising ``ValueError``) checks the payload before it is moved;
     the move into ``dest`` happens only after a complete, checked extraction.
 
+    Parameters
+    ----------
+    archive : str or PathLike
+        A .zip, .tar.gz or .tgz file.
+    dest : str or PathLike
+        Where the payload folder goes (replaced if it exists).
+    marker : str
+        A relative path that only the payload folder holds.
+    verify : callable (Path) -> None, optional
+        Checks the extracted payload; raises ``ValueError`` when it is wrong.
+    max_bytes : int
+        Limit on the unpacked size.
+
+    Returns
+    -------
+    Path
+        ``dest``, now holding the payload folder's contents.
+
     Raises
     ------
     ValueError
@@ -438,6 +533,24 @@ def fetch_archive(
     checks the contents (e.g. against ``tree_digest`` of a trusted copy) before they are moved
     into place, which matters most when the archive's own checksum is unknown.
 
+    Parameters
+    ----------
+    url : str or sequence of str
+        The archive, or mirrors of it.
+    dest : str or PathLike
+        Where the payload folder goes.
+    marker : str
+        A relative path that only the payload folder holds (see ``extract_archive``).
+    md5, sha256 : str, optional
+        Expected digests of the archive.
+    verify : callable (Path) -> None, optional
+        Checks the extracted payload.
+
+    Returns
+    -------
+    Path
+        ``dest``, holding the unpacked (and verified) payload.
+
     Raises
     ------
     DownloadError
@@ -470,6 +583,22 @@ def data_not_found(name: str, looked_in: Sequence[Path], why: str = "", *, fetch
     It says why, where the loader looked, what ``COURSEKIT_DATA`` is, and (unless
     ``fetch_hint`` is False, e.g. when that command is what just failed) the fetch command.
 
+    Parameters
+    ----------
+    name : str
+        The data set's name in the registry.
+    looked_in : sequence of Path
+        The folders searched.
+    why : str
+        Why no download happened or what failed; empty for none.
+    fetch_hint : bool
+        Add the ``python -m coursekit data fetch <name>`` hint.
+
+    Returns
+    -------
+    DataNotFoundError
+        To be raised by the caller.
+
     Examples
     --------
     >>> "data fetch mr" in str(data_not_found("mr", [Path("/nowhere")]))
@@ -492,6 +621,31 @@ def locate_or_fetch(
     ``fetch(cache_dir)`` downloads into the cache dir so that one of ``relpaths`` exists under
     it afterwards; it runs only when ``is_online`` is True for one of ``probe_url`` (a URL or
     several, for mirrors). Any failure of the download ends in ``DataNotFoundError``.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name (for messages).
+    relpaths : sequence of str
+        Relative paths of the data, in order of preference.
+    data_home : str or PathLike, optional
+        The data dir (default ``COURSEKIT_DATA``).
+    fetch : callable (Path) -> anything, optional
+        The downloader; None when the data set has no public download.
+    probe_url : str or sequence of str, optional
+        Hosts probed before downloading.
+    is_valid : callable (Path) -> bool
+        Extra test of a candidate.
+
+    Returns
+    -------
+    Path
+        The first valid ``root / relpath``.
+
+    Raises
+    ------
+    DataNotFoundError
+        When it is not found and cannot be downloaded.
     """
     found = find_data(relpaths, data_home, is_valid=is_valid)
     if found is not None:

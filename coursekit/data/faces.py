@@ -172,6 +172,11 @@ def load_olivetti(data_home: str | os.PathLike | None = None) -> ImageSet:
     the user cache dir. As in scikit-learn, pixels are scaled by the global min and max; those
     floats are k/242, so ``round(255 x)`` maps them to distinct uint8 levels.
 
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Searched first for ``olivetti/`` (default ``COURSEKIT_DATA``), then the user cache dir.
+
     Returns
     -------
     ImageSet
@@ -229,6 +234,11 @@ def load_orl(data_home: str | os.PathLike | None = None) -> ImageSet:
 
     Reads ``<data>/orl_faces/s{k}/{i}.pgm`` (k = 1..40, i = 1..10; ``s01`` also accepted),
     in numeric order of k then i. These are the same photos as Olivetti, at full resolution.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Searched first for ``orl_faces/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------

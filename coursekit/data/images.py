@@ -110,6 +110,13 @@ def generated_texture(size: int | tuple[int, int] = 256, seed: int = 0) -> torch
     ``t(x, y) = sin(f x + 3 sin(g y + phi))``-style swirls from 4 random waves, mapped through a
     5-colour palette, so that it has strong colours and oriented strokes for a Gram matrix to catch.
 
+    Parameters
+    ----------
+    size : int or (int, int)
+        Side, or (H, W), in pixels.
+    seed : int
+        Draws the waves and the palette.
+
     Returns
     -------
     Tensor of shape (3, H, W), float32 in [0, 1]
@@ -181,6 +188,15 @@ def style_image(
     A named painting missing from the data dir and the cache is downloaded into the cache when
     it has a verified source (``STYLE_URLS``) and the network is up; otherwise this prints a
     note and returns ``generated_texture`` of the requested size (512 px when size is None).
+
+    Parameters
+    ----------
+    name_or_path : str or PathLike
+        A name from ``STYLE_IMAGES`` or an image file.
+    size : int or (int, int), optional
+        Resize to a square side or to (H, W); None keeps the file's size.
+    data_home : str or PathLike, optional
+        Searched first for ``style/`` (default ``COURSEKIT_DATA``), then the user cache dir.
 
     Returns
     -------

@@ -93,7 +93,23 @@ def _fetch_lfw(cache: Path) -> None:
 
 
 def lfw_root(data_home: str | os.PathLike | None = None) -> Path:
-    """The folder-per-person LFW image folder (downloaded into the cache dir when missing)."""
+    """The folder-per-person LFW image folder (downloaded into the cache dir when missing).
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Searched first for the LFW folder (default ``COURSEKIT_DATA``), then the user cache dir.
+
+    Returns
+    -------
+    Path
+        The folder holding one sub-folder of JPEGs per person.
+
+    Raises
+    ------
+    DataNotFoundError
+        When it is not found and cannot be downloaded.
+    """
     rels = [str(Path(parent) / variant) for parent in _PARENTS for variant in _VARIANTS]
     return download.locate_or_fetch("lfw", rels, data_home, _fetch_lfw, (FUNNELED[0], _UMASS),
                                     is_valid=_is_person_layout)
@@ -243,6 +259,19 @@ def load_lfw_pairs(
     mismatched lines ``NAME1 N1 NAME2 N2``; ``pairsDevTrain.txt``/``pairsDevTest.txt`` have
     header ``N`` and one fold (0). Image ``NAME N`` is ``<root>/NAME/NAME_{N:04d}.jpg``; each
     distinct file is decoded once. ``crop``/``size``/``color`` as in ``load_lfw_people``.
+
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Where ``lfw_root`` looks for the photos and the pair lists.
+    pairs_file : str or PathLike
+        A pair list's name in the LFW folder, or a path to one.
+    crop : int, optional
+        Side of a centred square crop of the 250x250 photos.
+    size : int or (int, int), optional
+        Resize (after the crop) to a square side or (H, W).
+    color : bool
+        RGB (C = 3) or grayscale (C = 1).
 
     Returns
     -------

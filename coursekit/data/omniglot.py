@@ -188,6 +188,13 @@ def load_omniglot_runs(
     each of 20 characters of one alphabet, by different drawers); a learner scores the fraction
     of the 400 test items whose nearest training image is ``training[answer[i]]``.
 
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Searched first for ``omniglot/one_shot_runs/`` (default ``COURSEKIT_DATA``), then the user cache dir.
+    size : int or (int, int), optional
+        Resize the 105x105 drawings to a square side or (H, W).
+
     Returns
     -------
     list of OneShotRun

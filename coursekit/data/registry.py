@@ -24,7 +24,19 @@ __all__ = ["Part", "DatasetInfo", "DATASETS", "dataset_info", "locate", "where",
 
 @dataclass(frozen=True)
 class Part:
-    """One piece of a data set, found at the first existing ``root / relpath`` (see ``find_data``)."""
+    """One piece of a data set, found at the first existing ``root / relpath`` (see ``find_data``).
+
+    Attributes
+    ----------
+    name : str
+        The part's name, e.g. ``"rt-polarity.pos/.neg"``.
+    relpaths : tuple of str
+        Where it may lie under a search root, in order of preference.
+    is_valid : callable (Path) -> bool
+        Extra test of a candidate (default: it exists).
+    required : bool
+        False for parts that are reported when present but never needed.
+    """
 
     name: str
     relpaths: tuple[str, ...]
@@ -34,7 +46,23 @@ class Part:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What a data set is (description, source, licence), what makes it up, and how to fetch it."""
+    """What a data set is (description, source, licence), what makes it up, and how to fetch it.
+
+    Attributes
+    ----------
+    name : str
+    description, source, licence : str
+        What ``data list`` prints.
+    loaders : tuple of str
+        The ``coursekit.data`` functions that read it.
+    parts : tuple of Part
+    fetch : callable (Path) -> None, optional
+        Downloads it into the given cache dir; None when there is no public download.
+    probe_url : str or tuple of str, optional
+        Hosts probed before ``fetch``.
+    download : str
+        How a download is checked, and how sure its source is.
+    """
 
     name: str
     description: str
@@ -133,7 +161,26 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """The ``DatasetInfo`` of ``name``; a ``ValueError`` lists the known names otherwise."""
+    """The ``DatasetInfo`` of ``name``; a ``ValueError`` lists the known names otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS``.
+
+    Returns
+    -------
+    DatasetInfo
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+    ValueError
+        If it is unknown.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (a data set's name), got {type(name).__name__}")
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
     return DATASETS[name]
@@ -141,6 +188,18 @@ def dataset_info(name: str) -> DatasetInfo:
 
 def locate(name: str, data_home: str | os.PathLike | None = None) -> dict[str, Path | None]:
     """Where each part of data set ``name`` is found (a path), or None when it is missing.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS``.
+    data_home : str or PathLike, optional
+        The data dir searched first (default ``COURSEKIT_DATA``).
+
+    Returns
+    -------
+    dict of str to Path or None
+        Part name -> where it was found.
 
     Examples
     --------
@@ -152,7 +211,19 @@ def locate(name: str, data_home: str | os.PathLike | None = None) -> dict[str, P
 
 
 def where(path: Path | None, data_home: str | os.PathLike | None = None) -> str:
-    """``"data dir"``, ``"cache"`` or ``"missing"``: which search root ``path`` lies in."""
+    """``"data dir"``, ``"cache"`` or ``"missing"``: which search root ``path`` lies in.
+
+    Parameters
+    ----------
+    path : Path or None
+        A found part (None: missing).
+    data_home : str or PathLike, optional
+        The data dir (default ``COURSEKIT_DATA``).
+
+    Returns
+    -------
+    str
+    """
     if path is None:
         return "missing"
     roots = download.search_roots(data_home)
@@ -163,6 +234,18 @@ def where(path: Path | None, data_home: str | os.PathLike | None = None) -> str:
 
 def describe(name: str, data_home: str | os.PathLike | None = None) -> str:
     """Where the parts of ``name`` that are present lie, e.g. "in COURSEKIT_DATA (/data)".
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS``.
+    data_home : str or PathLike, optional
+        The data dir (default ``COURSEKIT_DATA``).
+
+    Returns
+    -------
+    str
+        ``"nowhere"`` when no part is present.
 
     Examples
     --------
@@ -181,6 +264,13 @@ def fetch(name: str, *, force: bool = False) -> Path:
 
     With ``force``, download it into the cache even when a copy exists (in ``$COURSEKIT_DATA``
     or the cache); that copy is left as it is when the download fails.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS``.
+    force : bool
+        Download even when a copy exists.
 
     Returns
     -------

@@ -78,6 +78,11 @@ def load_mr_polarity(data_home: str | os.PathLike | None = None) -> TextSet:
     empty lines are skipped and counted in ``source``); downloads the Cornell archive into the
     user cache dir when no copy is found and the network is up.
 
+    Parameters
+    ----------
+    data_home : str or PathLike, optional
+        Searched first for ``mr_polarity/`` (default ``COURSEKIT_DATA``), then the user cache dir.
+
     Returns
     -------
     TextSet

@@ -26,7 +26,23 @@ _NUMBERED = re.compile(r"^\d+[.)]\s+")
 
 @dataclass
 class IndexEntry:
-    """One row of the course map."""
+    """One row of the course map.
+
+    Attributes
+    ----------
+    name : str
+        The notebook's stem, e.g. ``"06_neural_style_transfer"``.
+    title : str
+        The notebook's first heading.
+    objectives : list of str
+        Its learning objectives, markdown, one item each.
+    html, slides : str, optional
+        Links to the exported page and deck, relative to the index; None when not exported.
+    status : str
+        ``"ok"`` or ``"FAILED: <reason>"``.
+    seconds : dict of str to float
+        Execution time measured by this export, per mode (``"quick"``, ``"full"``).
+    """
 
     name: str                      # notebook stem, e.g. "06_neural_style_transfer"
     title: str

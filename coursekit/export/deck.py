@@ -18,9 +18,9 @@ from nbconvert import SlidesExporter
 
 from coursekit.authoring import annotate_slides
 from coursekit.export.page import (
-    _OFFLINE_BLOCKS,
+    OFFLINE_BLOCKS,
     MathMLMarkdownMixin,
-    _check_export_args,
+    check_export_args,
     page_resources,
 )
 from coursekit.export.reveal import RevealAssets
@@ -29,7 +29,7 @@ OFFLINE_DECK = "coursekit_offline_deck.html.j2"
 # the <link> tags of nbconvert's reveal template point here; they are replaced by inline <style>
 _MARKER = "coursekit-inline-reveal"
 _LINK = '<link[^>]*href="' + _MARKER + '/dist/{}"[^>]*>'
-_DECK_TEMPLATE = "{%- extends 'index.html.j2' -%}" + _OFFLINE_BLOCKS + """
+_DECK_TEMPLATE = "{%- extends 'index.html.j2' -%}" + OFFLINE_BLOCKS + """
 {% block footer_js %}
 <script type="module">
 import Reveal from "data:text/javascript;base64,{{ resources.coursekit_reveal_js }}";
@@ -91,7 +91,7 @@ def export_slides(nb: nbformat.NotebookNode, target: str | Path, *, reveal: Reve
     Path
         ``target``.
     """
-    target = _check_export_args(nb, target, cdn)
+    target = check_export_args(nb, target, cdn)
     if not cdn and not isinstance(reveal, RevealAssets):
         raise TypeError(f"reveal must be RevealAssets (from find_reveal()) unless cdn=True, "
                         f"got {type(reveal).__name__}")

@@ -18,13 +18,14 @@ from nbconvert.exporters.exporter import ResourcesDict
 from coursekit.export.mathml import markdown_to_html
 
 OFFLINE_PAGE = "coursekit_offline_page.html.j2"
-_OFFLINE_BLOCKS = """
+# the blocks of nbconvert's templates that load scripts from a CDN, emptied (pages and decks)
+OFFLINE_BLOCKS = """
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
-_PAGE_TEMPLATE = "{%- extends 'index.html.j2' -%}" + _OFFLINE_BLOCKS
+_PAGE_TEMPLATE = "{%- extends 'index.html.j2' -%}" + OFFLINE_BLOCKS
 
 
 class MathMLMarkdownMixin:
@@ -50,7 +51,30 @@ class OfflineHTMLExporter(MathMLMarkdownMixin, HTMLExporter):
         self.embed_images = True
 
 
-def _check_export_args(nb, target, cdn) -> Path:
+def check_export_args(nb: nbformat.NotebookNode, target: str | Path, cdn: bool) -> Path:
+    """Validate the arguments shared by :func:`export_html` and ``export_slides``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook to export.
+    target : str or Path
+        The file to write; its folder must exist.
+    cdn : bool
+        Whether the page loads its scripts from a CDN.
+
+    Returns
+    -------
+    Path
+        ``target`` as a Path.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``target``'s folder does not exist.
+    """
     if not isinstance(nb, nbformat.NotebookNode):
         raise TypeError(f"nb must be an nbformat.NotebookNode, got {type(nb).__name__}")
     if not isinstance(target, (str, Path)):
@@ -64,7 +88,20 @@ def _check_export_args(nb, target, cdn) -> Path:
 
 
 def page_resources(target: Path, path: str | Path | None) -> ResourcesDict:
-    """nbconvert's resources: the page title from the file name, the notebook folder for images."""
+    """nbconvert's resources: the page title from the file name, the notebook folder for images.
+
+    Parameters
+    ----------
+    target : Path
+        The file to be written; its stem becomes the page title.
+    path : str or Path, optional
+        The notebook's folder, where markdown images with relative paths are looked up.
+
+    Returns
+    -------
+    ResourcesDict
+        ``{"metadata": {"name": ..., "path": ...}}`` for ``Exporter.from_notebook_node``.
+    """
     metadata = ResourcesDict(name=target.name.split(".")[0])
     if path is not None:
         metadata["path"] = str(path)
@@ -91,7 +128,7 @@ def export_html(nb: nbformat.NotebookNode, target: str | Path, *, cdn: bool = Fa
     Path
         ``target``.
     """
-    target = _check_export_args(nb, target, cdn)
+    target = check_export_args(nb, target, cdn)
     exporter = HTMLExporter(embed_images=True) if cdn else OfflineHTMLExporter()
     body, _ = exporter.from_notebook_node(nb, resources=page_resources(target, path))
     target.write_text(body, encoding="utf-8")

@@ -37,7 +37,21 @@ class RevealNotFoundError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class RevealAssets:
-    """reveal.js's code and styles, as text, ready to be inlined in a deck."""
+    """reveal.js's code and styles, as text, ready to be inlined in a deck.
+
+    Attributes
+    ----------
+    version : str
+        reveal.js's version, e.g. ``"4.4.0"``.
+    js : str
+        ``dist/reveal.esm.js``: an ES module whose default export is the Reveal API.
+    css : str
+        ``dist/reveal.css``.
+    theme : str
+        The theme's name.
+    theme_css : str
+        ``dist/theme/<theme>.css`` without its web-font ``@import``.
+    """
 
     version: str  # e.g. "4.4.0"
     js: str       # dist/reveal.esm.js: an ES module whose default export is the Reveal API
@@ -47,7 +61,18 @@ class RevealAssets:
 
 
 def rise_static_dir() -> Path:
-    """The folder of jupyterlab-rise's bundled web app; ``RevealNotFoundError`` when not installed."""
+    """The folder of jupyterlab-rise's bundled web app; ``RevealNotFoundError`` when not installed.
+
+    Returns
+    -------
+    Path
+        The ``static`` folder of jupyterlab-rise's installed web app.
+
+    Raises
+    ------
+    RevealNotFoundError
+        When jupyterlab-rise (the ``[instructor]`` extra) is not installed.
+    """
     spec = importlib.util.find_spec("jupyterlab_rise")
     if spec is None or not spec.submodule_search_locations:
         raise RevealNotFoundError(INSTALL_HINT)

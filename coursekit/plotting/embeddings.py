@@ -12,22 +12,13 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..validation import check_array
 from .verification import plot_distance_histograms
 
 __all__ = ["plot_distance_shift", "plot_embedding_2d", "plot_triplet_history"]
-
-
-def _array(x, name: str, ndim: int) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x)
-    if a.ndim != ndim or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {a.shape}")
-    return a
 
 
 def plot_distance_shift(
@@ -37,8 +28,26 @@ def plot_distance_shift(
     """Same-vs-different distance histograms of the same pairs (P,), side by side.
 
     Each panel has its own x range unless ``sharex`` (the scale itself often changes in training).
+
+    Parameters
+    ----------
+    before, after : Tensor or array of shape (P,)
+        Distances of the same pairs before and after training.
+    is_same : Tensor or array of shape (P,), bool
+        Whether each pair shows one person.
+    titles : (str, str)
+        The two panels' titles.
+    bins : int
+        Histogram bins per panel.
+    sharex : bool
+        One x range for both panels.
+
+    Returns
+    -------
+    Figure
+        Two Axes, ``before`` on the left.
     """
-    before, after = _array(before, "before", 1), _array(after, "after", 1)
+    before, after = check_array(before, "before"), check_array(after, "after")
     if before.shape != after.shape:
         raise ValueError(f"before and after must hold the same pairs, got shapes {before.shape} and {after.shape}")
     if len(titles) != 2:
@@ -54,11 +63,28 @@ def plot_distance_shift(
 def plot_embedding_2d(
     points, labels, *, names: Sequence[str] | None = None, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """Scatter of 2-D points (N, 2), one colour and marker per identity in ``labels`` (N,)."""
-    pts = _array(points, "points", 2)
+    """Scatter of 2-D points (N, 2), one colour and marker per identity in ``labels`` (N,).
+
+    Parameters
+    ----------
+    points : Tensor or array of shape (N, 2)
+        2-D coordinates (e.g. a PCA or t-SNE projection of the embeddings).
+    labels : Tensor or array of shape (N,), integer
+        Identity of each point.
+    names : sequence of str, optional
+        Legend name of each identity, indexed by label.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    pts = check_array(points, "points", ndim=2, shape="(N, 2)")
     if pts.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {pts.shape}")
-    y = _array(labels, "labels", 1)
+    y = check_array(labels, "labels", shape="(N,)")
     if len(y) != len(pts):
         raise ValueError(f"labels has {len(y)} entries for {len(pts)} points")
     if ax is None:

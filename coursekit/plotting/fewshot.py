@@ -96,6 +96,11 @@ def plot_episode(
     support : Tensor of shape (n_way, k_shot, C, H, W)
     query : Tensor of shape (n_way, n_query, C, H, W)
     class_names : sequence of n_way str, optional
+
+    Returns
+    -------
+    Figure
+        ``n_way`` rows of ``k_shot + 1 + n_query`` Axes (the gap column is blank).
     """
     _check_images(support, "support", 5, "(n_way, k_shot, C, H, W)")
     _check_images(query, "query", 5, "(n_way, n_query, C, H, W)")
@@ -139,6 +144,11 @@ def plot_nearest_neighbours(
     predicted, answer : Tensor of shape (M,), integer indices into ``training``
     distances : Tensor of shape (M,), optional
         Distance to the matched image, shown in its title.
+
+    Returns
+    -------
+    Figure
+        One row per test item, three Axes each.
     """
     _check_images(test, "test", 4, "(M, C, H, W)")
     _check_images(training, "training", 4, "(S, C, H, W)")
@@ -175,6 +185,11 @@ def plot_accuracy_vs_way_shot(
     results : mapping (n_way, k_shot) -> (mean accuracy, ci95 half-width), accuracies in [0, 1]
     label : str, optional
         Prefix for the legend entries (e.g. the model's name), to overlay several models.
+
+    Returns
+    -------
+    Axes
+        Accuracy in [0, 1] against N, with error bars of the 95% CI.
     """
     if not isinstance(results, Mapping) or not results:
         raise ValueError("results must be a non-empty mapping (n_way, k_shot) -> (mean, ci95)")

@@ -19,6 +19,22 @@ def to_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
 
     Accepts a tensor of shape (C, H, W) or (H, W) (float in [0, 1] or uint8 in [0, 255]) or a
     NumPy array of shape (H, W), (H, W, C) or (C, H, W) with C in {1, 3}.
+
+    Parameters
+    ----------
+    image : Tensor or ndarray
+        Shape (C, H, W) or (H, W) (tensor), or (H, W), (H, W, C), (C, H, W) (array), C in {1, 3}.
+
+    Returns
+    -------
+    ndarray of shape (H, W) or (H, W, 3), float in [0, 1]
+
+    Raises
+    ------
+    TypeError
+        If ``image`` is neither a tensor nor an array.
+    ValueError
+        If its shape is not one of the above.
     """
     if isinstance(image, torch.Tensor):
         arr = image.detach().cpu()
@@ -50,7 +66,24 @@ def show_image(
     cmap: str = "gray",
     title_color: str | None = None,
 ) -> Axes:
-    """Draw one image without axes ticks; grayscale images use ``cmap`` with a fixed 0..1 range."""
+    """Draw one image without axes ticks; grayscale images use ``cmap`` with a fixed 0..1 range.
+
+    Parameters
+    ----------
+    image : Tensor or ndarray
+        One image, any layout :func:`to_hwc` accepts.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+    cmap : str
+        Colour map for grayscale images.
+    title_color : str, optional
+        e.g. ``"green"``/``"red"`` for a right/wrong decision.
+
+    Returns
+    -------
+    Axes
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(3, 3))
     arr = to_hwc(image)
@@ -86,6 +119,11 @@ def image_grid(
     titles, title_colors : sequences of length N, optional
     size : float
         Inches per image.
+
+    Returns
+    -------
+    Figure
+        One Axes per image (empty slots switched off).
     """
     items = list(images) if not isinstance(images, (torch.Tensor, np.ndarray)) else [im for im in images]
     n = len(items)

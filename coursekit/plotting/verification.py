@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from ..validation import check_array
 from .images import show_image
 
 __all__ = [
@@ -24,12 +25,7 @@ __all__ = [
 
 
 def _np(x, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
-    return a
+    return check_array(x, name).astype(np.float64)
 
 
 def _same_len(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
@@ -42,7 +38,23 @@ def _ax(ax: Axes | None, size=(4.5, 4)) -> Axes:
 
 
 def plot_roc(far, tar, *, ax: Axes | None = None, label: str | None = None, log_far: bool = False) -> Axes:
-    """ROC: true accept rate (T,) against false accept rate (T,); ``log_far`` for the low-FAR end."""
+    """ROC: true accept rate (T,) against false accept rate (T,); ``log_far`` for the low-FAR end.
+
+    Parameters
+    ----------
+    far, tar : Tensor or array of shape (T,)
+        False and true accept rates at T thresholds, in [0, 1] (e.g. from ``roc_curve``).
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    label : str, optional
+        Legend entry, to overlay several curves.
+    log_far : bool
+        Logarithmic FAR axis.
+
+    Returns
+    -------
+    Axes
+    """
     far, tar = _np(far, "far"), _np(tar, "tar")
     _same_len(far, tar, "far", "tar")
     ax = _ax(ax)
@@ -62,6 +74,20 @@ def plot_det(far, frr, *, ax: Axes | None = None, label: str | None = None) -> A
     """DET: FRR against FAR on normal-deviate axes (straight lines for Gaussian scores).
 
     Rates of exactly 0 or 1 cannot be drawn on these axes and are clipped to [1e-4, 1 − 1e-4].
+
+    Parameters
+    ----------
+    far, frr : Tensor or array of shape (T,)
+        False accept and false reject rates at T thresholds, in [0, 1].
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    label : str, optional
+        Legend entry.
+
+    Returns
+    -------
+    Axes
+        Ticks labelled in rates (probit scale underneath).
     """
     far, frr = _np(far, "far"), _np(frr, "frr")
     _same_len(far, frr, "far", "frr")
@@ -85,7 +111,24 @@ def plot_distance_histograms(
     distances, is_same, *, threshold: float | None = None, ax: Axes | None = None, bins: int = 40,
     xlabel: str = "distance",
 ) -> Axes:
-    """Histograms of the distances (P,) of same and different pairs, with the threshold as a line."""
+    """Histograms of the distances (P,) of same and different pairs, with the threshold as a line.
+
+    Parameters
+    ----------
+    distances : Tensor or array of shape (P,)
+    is_same : Tensor or array of shape (P,), bool
+    threshold : float, optional
+        Drawn as a vertical line.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    bins : int
+        Bins shared by both histograms.
+    xlabel : str
+
+    Returns
+    -------
+    Axes
+    """
     d = _np(distances, "distances")
     y = np.asarray(is_same.detach().cpu() if isinstance(is_same, torch.Tensor) else is_same)
     if y.dtype != bool or y.shape != d.shape:
@@ -109,6 +152,29 @@ def plot_pairs(
 
     images1, images2 : (P, C, H, W) tensors (uint8 or float in [0, 1]); distances (P,);
     is_same (P,) bool. The decision is ``d <= threshold`` (``kind="similarity"``: ``>=``).
+
+    Parameters
+    ----------
+    images1, images2 : Tensor of shape (P, C, H, W)
+        The two sides of each pair, uint8 or float in [0, 1].
+    distances : Tensor, array or sequence of shape (P,)
+        Score of each pair.
+    is_same : Tensor, array or sequence of shape (P,), bool
+        The truth.
+    threshold : float
+        The decision threshold.
+    names1, names2 : sequence of P str, optional
+        Shown under the images.
+    ncols : int
+        Pairs per row.
+    size : float
+        Inches per image.
+    kind : {"distance", "similarity"}
+        How the score is compared with ``threshold``.
+
+    Returns
+    -------
+    Figure
     """
     d = _np(distances, "distances")
     y = np.asarray(is_same.detach().cpu() if isinstance(is_same, torch.Tensor) else is_same).astype(bool)
@@ -144,7 +210,25 @@ def plot_pairs(
 
 
 def plot_open_set_curve(far, dir_, *, ax: Axes | None = None, label: str | None = None, log_far: bool = True) -> Axes:
-    """Detection-and-identification rate (T,) against false accept rate (T,) (open-set ROC)."""
+    """Detection-and-identification rate (T,) against false accept rate (T,) (open-set ROC).
+
+    Parameters
+    ----------
+    far : Tensor or array of shape (T,)
+        False accept rate: unknown probes accepted as someone.
+    dir_ : Tensor or array of shape (T,)
+        Detection and identification rate: known probes accepted as the right person.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    label : str, optional
+        Legend entry.
+    log_far : bool
+        Logarithmic FAR axis (default).
+
+    Returns
+    -------
+    Axes
+    """
     far, dir_ = _np(far, "far"), _np(dir_, "dir_")
     _same_len(far, dir_, "far", "dir_")
     ax = _ax(ax)
@@ -204,7 +288,22 @@ def plot_confusion(matrix, labels: Sequence[str], *, ax: Axes | None = None, tit
 
 def plot_timings(sizes, seconds: Mapping[str, Sequence[float]], *, ax: Axes | None = None,
                  ylabel: str = "seconds per probe") -> Axes:
-    """Time (one line per method) against gallery size, log-log."""
+    """Time (one line per method) against gallery size, log-log.
+
+    Parameters
+    ----------
+    sizes : sequence of S int
+        Gallery sizes.
+    seconds : mapping str -> sequence of S float
+        Measured time per method, one value per size.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    ylabel : str
+
+    Returns
+    -------
+    Axes
+    """
     x = _np(sizes, "sizes")
     ax = _ax(ax)
     for name, t in seconds.items():

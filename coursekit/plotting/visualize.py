@@ -40,6 +40,21 @@ def patch_mosaic(
     Pixels where ``valid`` (k, h, w) is False (outside the image) get a grey checkerboard;
     gaps are white. Patch i goes to row i // ncols, column i % ncols.
 
+    Parameters
+    ----------
+    images : Tensor of shape (k, C, h, w)
+        Patches, uint8 or float in [0, 1]; C in {1, 3}.
+    valid : Tensor of shape (k, h, w), bool, optional
+        False where a patch left the image; None: every pixel is valid.
+    ncols : int
+        Patches per row.
+    gap : int
+        White pixels between patches.
+
+    Returns
+    -------
+    ndarray of shape (rows·h + (rows − 1)·gap, ncols·w + (ncols − 1)·gap, 3), float in [0, 1]
+
     Examples
     --------
     >>> patch_mosaic(torch.zeros(4, 3, 5, 5)).shape
@@ -129,6 +144,16 @@ def plot_filters(
     Each filter is min-max scaled on its own, (w − min w) / (max w − min w), so the colour
     shows the pattern, not the norm. Returns the Figure (one Axes per grid slot).
 
+    Parameters
+    ----------
+    weight : Tensor of shape (O, C, kh, kw)
+        The first layer's weights.
+    ncols : int
+        Filters per row.
+    size : float
+        Inches per filter.
+    title : str, optional
+
     Examples
     --------
     >>> len(plot_filters(torch.randn(8, 3, 7, 7), ncols=4).axes)
@@ -172,6 +197,21 @@ def plot_feature_maps(
     Shows the first ``n_maps`` maps with ``cmap``; ``image`` is (C, H, W) in [0, 1] or uint8.
     Returns the Figure.
 
+    Parameters
+    ----------
+    maps : Tensor of shape (C, H, W)
+        Feature maps of one image at one layer.
+    image : Tensor of shape (C_in, H_in, W_in), optional
+        The input image, drawn first.
+    n_maps : int
+        How many maps (the first ones).
+    ncols : int
+        Axes per row.
+    size : float
+        Inches per map.
+    cmap : str
+    title : str, optional
+
     Examples
     --------
     >>> len([ax for ax in plot_feature_maps(torch.randn(4, 5, 5), ncols=2).axes if ax.get_images()])
@@ -209,6 +249,23 @@ def plot_receptive_field_box(
     """The image with the box (top, left, bottom, right) that one unit sees drawn on it.
 
     The box may leave the image (a unit near the border); bottom/right are exclusive.
+
+    Parameters
+    ----------
+    image : Tensor of shape (C, H, W)
+        uint8 or float in [0, 1].
+    box : (int, int, int, int)
+        (top, left, bottom, right) in pixels, e.g. ``ReceptiveField.box(row, col)``.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    color : str
+        The rectangle's colour.
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+        With one Rectangle patch.
 
     Examples
     --------

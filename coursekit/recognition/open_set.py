@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 from sklearn.metrics import confusion_matrix
 
-from ..validation import check_float, describe
+from ..validation import check_array, check_float
 
 __all__ = ["UNKNOWN", "open_set_rates", "open_set_curve", "open_set_confusion"]
 
@@ -28,13 +27,7 @@ UNKNOWN = "(unknown)"  # true label of a never-enrolled probe, and the "not reco
 
 
 def _vec(x, name: str, *, dtype=None) -> np.ndarray:
-    if isinstance(x, (str, bytes, dict, set)) or x is None:
-        raise TypeError(f"{name} must be an array-like of shape (P,), got {describe(x)}")
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
+    a = check_array(x, name)
     if dtype is bool:
         if a.dtype != bool:
             raise TypeError(f"{name} must be boolean, got dtype {a.dtype}")

@@ -55,6 +55,18 @@ def _check_images(images, labels, name: str = "images", label_name: str = "label
     check_labels(labels, label_name, n=images.shape[0])
 
 
+def _check_training_set(images, labels, recipe, held_out) -> None:
+    """The arguments shared by ``train_face_embedding`` and ``load_or_train_face_embedding``."""
+    _check_images(images, labels)
+    if not isinstance(recipe, TripletRecipe):
+        raise TypeError(f"recipe must be a TripletRecipe, got {describe(recipe)}")
+    if held_out is not None:
+        _check_images(*held_out, name="held_out images", label_name="held_out labels")
+        if held_out[0].shape[1:] != images.shape[1:]:
+            raise ValueError(f"held_out images must have shape (M, {', '.join(map(str, images.shape[1:]))}), "
+                             f"got {tuple(held_out[0].shape)}")
+
+
 def _pk_batches(sampler: PKSampler, images: torch.Tensor, labels: torch.Tensor,
                 endless: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(images, labels) of each P×K index batch; forever when ``endless`` (a time budget)."""
@@ -163,15 +175,8 @@ def train_face_embedding(
         batch with a positive loss, measured for both losses), plus the evaluations;
         ``metrics["held_out_auc"]`` when ``held_out`` is given.
     """
-    _check_images(images, labels)
-    if not isinstance(recipe, TripletRecipe):
-        raise TypeError(f"recipe must be a TripletRecipe, got {describe(recipe)}")
+    _check_training_set(images, labels, recipe, held_out)
     r = recipe
-    if held_out is not None:
-        _check_images(*held_out, name="held_out images", label_name="held_out labels")
-        if held_out[0].shape[1:] != images.shape[1:]:
-            raise ValueError(f"held_out images must have shape (M, {', '.join(map(str, images.shape[1:]))}), "
-                             f"got {tuple(held_out[0].shape)}")
     gen = check_generator(generator)
     device = config.device() if device is None else check_device(device)
     sampler = PKSampler(labels, r.p, r.k, n_batches=r.budget.max_steps or 1000, generator=gen)  # checks p, k
@@ -247,9 +252,7 @@ def load_or_train_face_embedding(
         As :func:`train_face_embedding`'s (the stored history when loaded), the model on
         ``device``; ``info["from_cache"]`` and ``info["path"]``.
     """
-    _check_images(images, labels)
-    if not isinstance(recipe, TripletRecipe):
-        raise TypeError(f"recipe must be a TripletRecipe, got {describe(recipe)}")
+    _check_training_set(images, labels, recipe, held_out)
     seed = check_int(seed, "seed", minimum=0)
     device = config.device() if device is None else check_device(device)
     params = dict(asdict(recipe), seed=seed, format=_CACHE_FORMAT, images=images, labels=labels,

@@ -11,7 +11,12 @@ import torch
 from torch import nn
 
 from .. import config
-from ..validation import check_device, check_embeddings, check_float, check_tensor
+from ..validation import (
+    check_device,
+    check_float,
+    check_paired_embeddings,
+    check_tensor,
+)
 from ..verification.siamese import FeatureKind, SiameseHead, pair_features
 from .budget import TrainingBudget
 from .loop import Run, fit
@@ -63,10 +68,7 @@ def train_siamese_head(
     >>> (head(a, b) > 0).tolist()
     [True, True, False, False]
     """
-    check_embeddings(a, "a")
-    check_embeddings(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
+    check_paired_embeddings(a, b)
     check_tensor(is_same, "is_same", ndim=1, shape=f"({a.shape[0]},) of bool")
     if is_same.dtype != torch.bool:
         raise TypeError(f"is_same must be a bool tensor, got dtype {is_same.dtype}")

@@ -25,7 +25,13 @@ from sklearn import metrics as skm
 from sklearn.model_selection import StratifiedKFold
 
 from ..distances import paired_distances
-from ..validation import check_choice, check_embeddings, check_float, check_int, describe
+from ..validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_paired_embeddings,
+)
 
 __all__ = [
     "pair_distances",
@@ -43,24 +49,11 @@ __all__ = [
 Kind = Literal["distance", "similarity"]
 
 
-def _as_1d(x, name: str) -> np.ndarray:
-    if isinstance(x, (str, bytes, dict, set)) or x is None:
-        raise TypeError(f"{name} must be an array-like of shape (P,), got {describe(x)}")
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D of shape (P,), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got 0 pairs")
-    return arr
-
-
 def _check(scores, is_same, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Validate and return (similarity as float64, is_same as bool)."""
     check_choice(kind, "kind", ("distance", "similarity"))
-    s = _as_1d(scores, "scores")
-    y = _as_1d(is_same, "is_same")
+    s = check_array(scores, "scores")
+    y = check_array(is_same, "is_same")
     if s.shape != y.shape:
         raise ValueError(f"scores and is_same must have the same length, got {s.shape[0]} and {y.shape[0]}")
     if not np.issubdtype(s.dtype, np.number) or np.issubdtype(s.dtype, np.complexfloating):
@@ -110,10 +103,7 @@ def pair_distances(a: torch.Tensor, b: torch.Tensor, *, metric: str = "euclidean
     check_choice(metric, "metric", ("euclidean", "sqeuclidean", "cosine"))
     if metric != "cosine":
         return paired_distances(a, b, squared=metric == "sqeuclidean")
-    check_embeddings(a, "a")
-    check_embeddings(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
+    check_paired_embeddings(a, b)
     return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=1)
 
 
@@ -423,7 +413,7 @@ def kfold_accuracy(
         for f, (_, test) in enumerate(StratifiedKFold(n_splits=n_folds).split(s, y)):
             fold_id[test] = f
     else:
-        fold_id = _as_1d(folds, "folds")
+        fold_id = check_array(folds, "folds")
         if fold_id.shape != s.shape:
             raise ValueError(f"folds must have one entry per pair ({len(s)}), got {len(fold_id)}")
         if not np.issubdtype(fold_id.dtype, np.integer):

@@ -19,18 +19,11 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_embeddings, check_int
+from ..validation import check_choice, check_int, check_paired_embeddings
 
 __all__ = ["FeatureKind", "pair_features", "SiameseHead", "SiameseNetwork"]
 
 FeatureKind = Literal["l1", "chi2"]
-
-
-def _check_pair(a, b) -> None:
-    check_embeddings(a, "a")
-    check_embeddings(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape (P, D), got {tuple(a.shape)} and {tuple(b.shape)}")
 
 
 def pair_features(a: torch.Tensor, b: torch.Tensor, *, kind: FeatureKind = "l1", eps: float = 1e-6) -> torch.Tensor:
@@ -52,7 +45,7 @@ def pair_features(a: torch.Tensor, b: torch.Tensor, *, kind: FeatureKind = "l1",
     >>> pair_features(torch.tensor([[1.0, 2.0]]), torch.tensor([[3.0, 2.0]])).tolist()
     [[2.0, 0.0]]
     """
-    _check_pair(a, b)
+    check_paired_embeddings(a, b)
     check_choice(kind, "kind", ("l1", "chi2"))
     return _pair_features(a, b, kind, eps)
 

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .hooks import _StopForward, get_layer, hooked
-from .receptive_field import Pair, ReceptiveField, _pair
+from .hooks import get_layer, hooked, run_hooked
+from .receptive_field import Pair, ReceptiveField, as_pair
 
 __all__ = ["receptive_field_by_gradient", "measure_receptive_field", "measure_receptive_fields"]
 
@@ -45,7 +45,7 @@ class _Linearized(TorchFunctionMode):
             return args[0] if args else kwargs["input"]
         if name in _MAX_POOLS:
             a = dict(zip(_POOL_ARGS, args, strict=False)) | kwargs
-            if _pair(a.get("dilation", 1), "dilation", 1) != (1, 1) or a.get("return_indices", False):
+            if as_pair(a.get("dilation", 1), "dilation", 1) != (1, 1) or a.get("return_indices", False):
                 raise ValueError("measuring a receptive field through a dilated max pool, or one that "
                                  "returns indices, is not supported")
             return F.avg_pool2d(a["input"], a["kernel_size"], a.get("stride") or a["kernel_size"],
@@ -79,10 +79,7 @@ def _boxes(model, layers, size, units, in_channels, call):
         found[name] = output
 
     with torch.enable_grad(), _Linearized(), hooked(net, list(layers), keep):
-        try:
-            (call or (lambda m, inp: m(inp)))(net, x)
-        except _StopForward:
-            pass
+        run_hooked(net, x, list(layers), call=call)
     out = {}
     for layer in layers:
         if layer not in found:
@@ -137,7 +134,7 @@ def receptive_field_by_gradient(
     >>> receptive_field_by_gradient(nn.Sequential(nn.Conv2d(3, 2, 3), nn.Conv2d(2, 2, 3)), "1", 9)
     (2, 2, 7, 7)
     """
-    size = _pair(input_size, "input_size", 1)
+    size = as_pair(input_size, "input_size", 1)
     chosen = (lambda _, h, w: [(h // 2, w // 2)]) if unit is None else (lambda _, h, w: [tuple(unit)])
     return _boxes(model, [layer], size, chosen, in_channels, call)[layer][0][0]
 
@@ -157,6 +154,11 @@ def measure_receptive_field(
     units (i + 1, j) and (i, j + 1) give the jump. The result has no ``out_size``. Parameters
     as in ``receptive_field_by_gradient``.
 
+    Returns
+    -------
+    ReceptiveField
+        ``size``, ``jump`` and ``start`` per axis; ``out_size`` None.
+
     Examples
     --------
     >>> measure_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2)), "1", 12, in_channels=1).size
@@ -175,13 +177,31 @@ def measure_receptive_fields(
 ) -> dict[str, ReceptiveField]:
     """``measure_receptive_field`` for several layers with one copy and one forward pass.
 
+    Parameters
+    ----------
+    model : nn.Module
+        Any network; it is copied (positive weights, linearised), never changed.
+    layers : sequence of str
+        Names from ``model.named_modules()``; at least one.
+    input_size : int or (int, int)
+        (H, W) of the probe input; larger than the largest field.
+    in_channels : int
+        Channels of the probe input.
+    call : callable (model, x) -> anything, optional
+        How to run the model (default ``model(x)``).
+
+    Returns
+    -------
+    dict of str to ReceptiveField
+        One per layer, in the order of ``layers``; ``out_size`` None.
+
     Examples
     --------
     >>> net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3))
     >>> [rf.size for rf in measure_receptive_fields(net, ["0", "1"], 9, in_channels=1).values()]
     [(3, 3), (5, 5)]
     """
-    size = _pair(input_size, "input_size", 1)
+    size = as_pair(input_size, "input_size", 1)
     if isinstance(layers, str) or len(layers) == 0:
         raise ValueError(f"layers must be a non-empty list of layer names, got {layers!r}")
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["get_layer", "hooked", "layer_activations", "feature_maps"]
+__all__ = ["get_layer", "hooked", "run_hooked", "layer_activations", "feature_maps"]
 
 
 class _StopForward(Exception):
@@ -23,6 +23,23 @@ class _StopForward(Exception):
 
 def get_layer(model: nn.Module, name: str) -> nn.Module:
     """The submodule of ``model`` called ``name`` (as in ``model.named_modules()``).
+
+    Parameters
+    ----------
+    model : nn.Module
+    name : str
+        A name from ``model.named_modules()``, e.g. ``"features.28"``.
+
+    Returns
+    -------
+    nn.Module
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not an ``nn.Module`` or ``name`` not a str.
+    ValueError
+        If there is no such layer (the message lists close matches).
 
     Examples
     --------
@@ -49,7 +66,22 @@ def hooked(
     """Call ``on_output(name, output)`` whenever a layer in ``layers`` runs; stop after the last.
 
     Inside the ``with`` block, a forward pass raises a private ``_StopForward`` once every
-    layer has run (catch it with ``_run``). The hooks are removed on exit, also on errors.
+    layer has run (run the pass with :func:`run_hooked`, which catches it). The hooks are removed
+    on exit, also on errors.
+
+    Parameters
+    ----------
+    model : nn.Module
+    layers : sequence of str
+        Names from ``model.named_modules()``; each must exist.
+    on_output : callable (name, Tensor) -> None
+        Called with each layer's output (the first element when the layer returns a tuple),
+        e.g. a (N, C, H', W') tensor for a conv layer.
+
+    Returns
+    -------
+    context manager
+        Yields None; the hooks live for the duration of the ``with`` block.
     """
     targets = {name: get_layer(model, name) for name in layers}
     seen: set[str] = set()
@@ -75,9 +107,43 @@ def hooked(
         seen.clear()
 
 
-def _run(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> None:
+def run_hooked(
+    model: nn.Module,
+    x: torch.Tensor,
+    layers: Sequence[str],
+    *,
+    call: Callable[[nn.Module, torch.Tensor], object] | None = None,
+) -> None:
+    """Run one forward pass inside :func:`hooked`, stopping once the last hooked layer has run.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model whose layers are hooked.
+    x : Tensor of shape (N, ...)
+        The model's input.
+    layers : sequence of str
+        The hooked layer names (for the error message).
+    call : callable (model, x) -> anything, optional
+        How to run the pass (default ``model(x)``), e.g. for models that need extra arguments.
+
+    Returns
+    -------
+    None
+        The outputs reach the ``on_output`` callback given to :func:`hooked`.
+
+    Raises
+    ------
+    TypeError
+        If ``call`` is given and is not callable.
+    ValueError
+        If the pass finishes without running every hooked layer (a layer defined in
+        ``__init__`` but not used by ``forward``).
+    """
+    if call is not None and not callable(call):
+        raise TypeError(f"call must be a callable (model, x) -> output or None, got {type(call).__name__}")
     try:
-        model(x)
+        model(x) if call is None else call(model, x)
     except _StopForward:
         return
     raise ValueError(f"the forward pass finished without running layer(s) {list(layers)}: "
@@ -119,7 +185,7 @@ def layer_activations(
         found[name] = output.detach() if detach else output
 
     with hooked(model, list(layers), keep):
-        _run(model, x, layers)
+        run_hooked(model, x, layers)
     return found
 
 
@@ -130,6 +196,20 @@ def feature_maps(
 
     ``image`` is (C, H, W) or (1, C, H, W); ``preprocess`` (optional) maps the batch of one to
     the model's input (e.g. uint8 -> float). The model runs in eval mode without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+    image : Tensor of shape (C, H, W) or (1, C, H, W)
+    layer : str
+        A name from ``model.named_modules()``.
+    preprocess : callable, optional
+        Maps the batch (1, C, H, W) to the model's input.
+
+    Returns
+    -------
+    Tensor of shape (C', H', W')
+        The layer's output for this image, detached.
 
     Examples
     --------

@@ -48,6 +48,14 @@ def crop_box(
     Returns the patch (C, bottom − top, right − left), with ``fill`` where the box leaves the
     image, and the bool mask (bottom − top, right − left) of pixels inside the image.
 
+    Parameters
+    ----------
+    image : Tensor of shape (C, H, W)
+    box : (int, int, int, int)
+        (top, left, bottom, right), bottom/right exclusive; may leave the image.
+    fill : float
+        Value of the pixels outside the image.
+
     Examples
     --------
     >>> crop_box(torch.ones(1, 4, 4), (-1, 2, 2, 6))[1].tolist()

@@ -31,6 +31,7 @@ __all__ = [
     "receptive_fields",
     "receptive_field",
     "format_receptive_fields",
+    "as_pair",
 ]
 
 Pair = tuple[int, int]
@@ -45,7 +46,37 @@ _GLOBAL = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear)
 _KINDS = ("conv", "maxpool", "avgpool", "pointwise")
 
 
-def _pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
+def as_pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
+    """A layer's size argument as an (h, w) pair, as PyTorch's layers read it.
+
+    Parameters
+    ----------
+    value : int or sequence of two ints
+        ``3`` stands for ``(3, 3)``; bools are rejected.
+    what : str
+        The argument's name, for the error messages.
+    minimum : int
+        The smallest value allowed in each entry (1 for kernels and strides, 0 for padding).
+
+    Returns
+    -------
+    tuple of two ints
+        ``(h, w)``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an int or a pair of ints.
+    ValueError
+        If an entry is below ``minimum``.
+
+    Examples
+    --------
+    >>> as_pair(3, "kernel_size", 1)
+    (3, 3)
+    """
+    if not isinstance(value, (int, Sequence)) or isinstance(value, (bool, str)):
+        raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}")
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}")
@@ -56,7 +87,19 @@ def _pair(value: int | Sequence[int], what: str, minimum: int) -> Pair:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """Geometry of one layer: kernel, stride, padding, dilation (ints or (h, w) pairs)."""
+    """Geometry of one layer: kernel, stride, padding, dilation (ints or (h, w) pairs).
+
+    Parameters
+    ----------
+    name : str
+        The layer's name in the model.
+    kernel, stride, padding, dilation : int or (int, int)
+        As in PyTorch's layers; stored as (h, w) pairs.
+    ceil_mode : bool
+        Pooling that rounds the output size up.
+    kind : {"conv", "maxpool", "avgpool", "pointwise"}
+        Pointwise layers (activations, normalisation) leave the field unchanged.
+    """
 
     name: str
     kernel: int | Pair = 1
@@ -70,7 +113,7 @@ class LayerSpec:
         if self.kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
         for what, minimum in (("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
-            object.__setattr__(self, what, _pair(getattr(self, what), f"{self.name}.{what}", minimum))
+            object.__setattr__(self, what, as_pair(getattr(self, what), f"{self.name}.{what}", minimum))
 
     @property
     def effective_kernel(self) -> Pair:
@@ -84,6 +127,19 @@ class ReceptiveField:
 
     ``size`` r, ``jump`` j, ``start`` c (centre of unit 0's field, in input pixels) and the
     layer's output size when an input size was given.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name.
+    size : (int, int)
+        r: input pixels each unit sees, per axis.
+    jump : (int, int)
+        j: input pixels between neighbouring units.
+    start : (float, float)
+        c: centre of unit (0, 0)'s field, in input pixels.
+    out_size : (int, int), optional
+        The layer's output size for the given input size.
     """
 
     name: str
@@ -110,6 +166,21 @@ def layer_specs(model: nn.Module) -> list[LayerSpec]:
     ``nn.Sequential`` (or a module that calls its children in the order it defines them, like
     torchvision's VGG). Stops at the first layer after which there is no spatial map
     (adaptive pooling, flatten, linear). For residual nets use ``measure_receptive_field``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A chain of Conv2d, MaxPool2d, AvgPool2d and pointwise layers.
+
+    Returns
+    -------
+    list of LayerSpec
+        One per leaf layer, up to the first layer without a spatial map.
+
+    Raises
+    ------
+    TypeError
+        For a layer whose geometry is unknown (e.g. an LSTM).
 
     Examples
     --------
@@ -187,7 +258,7 @@ def receptive_fields(
     (8, 8)
     """
     specs = _as_specs(layers)
-    n = None if input_size is None else _pair(input_size, "input_size", 1)
+    n = None if input_size is None else as_pair(input_size, "input_size", 1)
     return _receptive_fields(specs, n)
 
 
@@ -218,6 +289,24 @@ def receptive_field(
 ) -> ReceptiveField:
     """The receptive field of the layer called ``layer`` (see ``receptive_fields``).
 
+    Parameters
+    ----------
+    layers : nn.Module or sequence of LayerSpec or mapping
+        The network, or its layers' geometry.
+    layer : str
+        The layer's name.
+    input_size : int or (int, int), optional
+        (H, W) of the input; gives ``out_size``.
+
+    Returns
+    -------
+    ReceptiveField
+
+    Raises
+    ------
+    ValueError
+        If no layer is called ``layer``.
+
     Examples
     --------
     >>> receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5), nn.Conv2d(1, 1, 3, stride=2)), "1").size
@@ -232,7 +321,20 @@ def receptive_field(
 
 
 def format_receptive_fields(fields: Sequence[ReceptiveField], *, skip_pointwise: bool = True) -> str:
-    """A plain-text table (layer, output size, jump, receptive field, start) for printing."""
+    """A plain-text table (layer, output size, jump, receptive field, start) for printing.
+
+    Parameters
+    ----------
+    fields : sequence of ReceptiveField
+        e.g. from ``receptive_fields``.
+    skip_pointwise : bool
+        Leave out the rows of layers that do not change the field (ReLU, batch norm...).
+
+    Returns
+    -------
+    str
+        One header line and one line per row.
+    """
     lines = [f"{'layer':>14} {'output':>9} {'jump':>5} {'field':>9} {'start':>6}"]
     previous = None
     for rf in fields:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .hooks import _run, get_layer, hooked
+from .hooks import get_layer, hooked, run_hooked
 
 __all__ = ["TopActivations", "top_k_activations"]
 
@@ -164,7 +164,7 @@ def _top_k_activations(model, batches, units, k, preprocess, progress):
             for batch in tqdm(batches, desc="top-k", disable=not progress):
                 x = _images_of(batch)
                 x = x.to(device) if device is not None else x
-                _run(model, preprocess(x) if preprocess is not None else x, list(units))
+                run_hooked(model, preprocess(x) if preprocess is not None else x, list(units))
                 offset += x.shape[0]
     finally:
         model.train(was_training)

@@ -8,9 +8,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from coursekit.authoring import strip_outputs
 from coursekit.cli import main
 from coursekit.cli import run as run_cli
 from coursekit.export.reveal import RevealNotFoundError
+from tests.sample_notebooks import exercise_notebook
 
 
 @pytest.fixture
@@ -69,3 +71,22 @@ def test_cdn_flag_keeps_the_cdn_versions(course, tmp_path):
     main(["run", "--quick", "--cdn", str(course / "01_ok.ipynb"), "-o", str(out)])
     assert "cdnjs.cloudflare.com" in (out / "01_ok.html").read_text()
     assert "unpkg.com/reveal.js" in (out / "01_ok.slides.html").read_text()
+
+
+def test_run_exports_a_course_notebook(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    nbformat.write(strip_outputs(exercise_notebook()), src / "01_double.ipynb")
+    assert main(["run", "--quick", str(src), "-o", str(tmp_path / "html"), "--figures", str(tmp_path / "fig")]) == 0
+    out = capsys.readouterr().out
+    assert "[1/1] 01_double.ipynb (quick mode)" in out and "total" in out
+    html = (tmp_path / "html" / "01_double.html").read_text()
+    assert "Doubling" in html and "<html" in html.lower()
+
+
+def test_cli_run_reports_a_failing_notebook(tmp_path, capsys):
+    nb = new_notebook(cells=[new_code_cell("raise RuntimeError('boom')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "bad.ipynb")
+    assert main(["run", "--quick", str(tmp_path / "bad.ipynb"), "-o", str(tmp_path / "html")]) == 1
+    assert "FAILED" in capsys.readouterr().out

@@ -6,9 +6,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
+from coursekit.authoring import strip_outputs
 from coursekit.cli import main
 from coursekit.cli import slides as slides_cli
 from coursekit.export.reveal import RevealAssets, RevealNotFoundError
+from tests.sample_notebooks import exercise_notebook
 
 
 @pytest.fixture
@@ -47,3 +49,12 @@ def test_cdn_deck_needs_no_local_reveal(notebook, tmp_path, monkeypatch):
     monkeypatch.setattr(slides_cli, "find_reveal", lambda theme: pytest.fail("looked for reveal.js"))
     assert main(["slides", "--cdn", str(notebook), "-o", str(tmp_path / "out")]) == 0
     assert "unpkg.com/reveal.js" in (tmp_path / "out" / "01_deck.slides.html").read_text()
+
+
+def test_slides_of_a_course_notebook(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    nbformat.write(strip_outputs(exercise_notebook()), src / "01_double.ipynb")
+    assert main(["slides", str(src / "01_double.ipynb"), "-o", str(tmp_path / "slides")]) == 0
+    deck = (tmp_path / "slides" / "01_double.slides.html").read_text()
+    assert "reveal" in deck.lower() and "Doubling" in deck

@@ -19,6 +19,8 @@ def test_names_and_info():
         assert all(hasattr(data, loader) for loader in info.loaders), name
     with pytest.raises(ValueError, match=r"unknown data set 'faces'; expected one of \['lfw', 'mr',"):
         registry.dataset_info("faces")
+    with pytest.raises(TypeError, match="name must be a str .*got list"):
+        registry.dataset_info(["mr"])
 
 
 def test_locate_real(data_root):

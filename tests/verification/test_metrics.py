@@ -259,8 +259,8 @@ def test_torch_inputs_are_accepted():
         ([0.1, 0.2], [True, True], r"both same and different pairs, got 2 same and 0 different"),
         ([0.1, float("nan")], [True, False], r"finite, got 1 NaN"),
         ([0.1, 0.2], [0, 2], r"binary \(bool or 0/1\), got values such as \[2\]"),
-        ([], [], r"must not be empty"),
-        ([[0.1, 0.2]], [[True, False]], r"1-D of shape \(P,\)"),
+        ([], [], r"scores must be a non-empty 1-D array of shape \(P,\), got shape \(0,\)"),
+        ([[0.1, 0.2]], [[True, False]], r"scores must be a non-empty 1-D array of shape \(P,\), got shape \(1, 2\)"),
     ],
 )
 def test_bad_input_is_rejected(scores, is_same, match):

@@ -1,4 +1,4 @@
-"""Tests for the command line: ``python -m coursekit doctor`` (``data`` is in tests/cli/test_data.py)."""
+"""``python -m coursekit doctor``: what is installed, which data and weights are here."""
 
 from __future__ import annotations
 
