@@ -152,3 +152,20 @@ def test_a_module_missing_from_the_page_is_reported(tmp_path, monkeypatch):
     (tmp_path / "repo" / "coursekit" / "new_idea.py").write_text("")
     with pytest.raises(AssertionError, match=r"module map lacks \['new_idea.py'\]"):
         test_every_module_is_on_the_page_and_every_row_exists()
+
+
+def test_no_module_imports_another_modules_private_name():
+    broken = set()
+    for importer, target, imported, where in _edges():
+        owner = target.rsplit(".", 1)[0]  # a private module is its package's business
+        if target.rsplit(".", 1)[-1].startswith("_") and not (importer == owner or importer.startswith(owner + ".")):
+            broken.add(f"{where}: {importer} imports the private module {target}")
+        if imported and imported.startswith("_") and target != importer:
+            broken.add(f"{where}: {importer} imports {target}.{imported}")
+    assert not broken, "private names cross module borders:\n" + "\n".join(sorted(broken))
+
+
+def test_a_private_import_is_reported(tmp_path, monkeypatch):
+    _fake_repo(tmp_path, monkeypatch, "from coursekit.distances import _hidden\n")
+    with pytest.raises(AssertionError, match=r"coursekit.lesson imports coursekit.distances._hidden"):
+        test_no_module_imports_another_modules_private_name()
