@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_embeddings, check_int
+from ..validation import check_choice, check_embeddings, check_float, check_int
 
 __all__ = ["FeatureKind", "pair_features", "SiameseHead", "SiameseNetwork"]
 
@@ -54,6 +54,7 @@ def pair_features(a: torch.Tensor, b: torch.Tensor, *, kind: FeatureKind = "l1",
     """
     _check_pair(a, b)
     check_choice(kind, "kind", ("l1", "chi2"))
+    eps = check_float(eps, "eps", minimum=0.0)
     return _pair_features(a, b, kind, eps)
 
 
