@@ -121,7 +121,9 @@ def center_crop(images: torch.Tensor, side: int) -> torch.Tensor:
     """
     check_tensor(images, "images", ndim=range(2, 9), shape="(..., H, W)")
     h, w = images.shape[-2:]
-    side = check_int(side, "side", minimum=1, maximum=min(h, w))
+    side = check_int(side, "side")
+    if not 1 <= side <= min(h, w):
+        raise ValueError(f"side must be an int in [1, {min(h, w)}] for images of size {h}x{w}, got {side}")
     top, left = (h - side) // 2, (w - side) // 2
     return images[..., top:top + side, left:left + side]
 
