@@ -12,19 +12,20 @@ in how many spatial dimensions they apply it to. ``shape_table`` walks a model l
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from torch import nn
+
+from .validation import check_int
 
 __all__ = ["conv_output_size", "conv_output_shape", "conv_param_count", "LayerShape", "shape_table",
            "format_shape_table"]
 
 
 def _pos_int(value: object, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return value
+    return check_int(value, name, minimum=low)
 
 
 def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
@@ -52,11 +53,11 @@ def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0
     >>> conv_output_size(6, 3), conv_output_size(32, 3, stride=2, padding=1)
     (4, 16)
     """
-    _pos_int(n, "n")
-    _pos_int(kernel_size, "kernel_size")
-    _pos_int(stride, "stride")
-    _pos_int(padding, "padding", 0)
-    _pos_int(dilation, "dilation")
+    n = _pos_int(n, "n")
+    kernel_size = _pos_int(kernel_size, "kernel_size")
+    stride = _pos_int(stride, "stride")
+    padding = _pos_int(padding, "padding", 0)
+    dilation = _pos_int(dilation, "dilation")
     span = dilation * (kernel_size - 1) + 1
     if n + 2 * padding < span:
         raise ValueError(
@@ -75,8 +76,8 @@ def _conv_output_size(n: int, f: int, s: int, p: int, d: int, ceil_mode: bool = 
 
 
 def _per_dim(value: int | Sequence[int], k: int, name: str) -> tuple[int, ...]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * k
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value),) * k
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == k:
         return tuple(value)
     raise ValueError(f"{name} must be an int or a sequence of {k} ints (one per spatial dim), got {value!r}")
@@ -156,16 +157,17 @@ def conv_param_count(in_channels: int, out_channels: int, kernel_size: int | Seq
     >>> conv_param_count(300, 100, 3), conv_param_count(3, 64, (3, 3, 3))
     (90100, 5248)
     """
-    _pos_int(in_channels, "in_channels")
-    _pos_int(out_channels, "out_channels")
-    _pos_int(groups, "groups")
+    in_channels = _pos_int(in_channels, "in_channels")
+    out_channels = _pos_int(out_channels, "out_channels")
+    groups = _pos_int(groups, "groups")
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
-    ks = (kernel_size,) if isinstance(kernel_size, int) else tuple(kernel_size)
+    if not isinstance(kernel_size, (numbers.Integral, Sequence)) or isinstance(kernel_size, (bool, str)):
+        raise TypeError(f"kernel_size must be an int or 1 to 3 ints, got {type(kernel_size).__name__} {kernel_size!r}")
+    ks = (kernel_size,) if isinstance(kernel_size, numbers.Integral) else tuple(kernel_size)
     if not 1 <= len(ks) <= 3:
         raise ValueError(f"kernel_size must be an int or 1 to 3 ints, got {kernel_size!r}")
-    for v in ks:
-        _pos_int(v, "kernel_size entries")
+    ks = tuple(_pos_int(v, "kernel_size") for v in ks)
     return out_channels * (in_channels // groups) * math.prod(ks) + (out_channels if bias else 0)
 
 

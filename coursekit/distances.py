@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import check_bool, check_embeddings, check_paired_embeddings
+from .validation import check_bool, check_embeddings, check_paired_embeddings, describe
 
 __all__ = ["safe_sqrt", "pairwise_distances", "cross_distances", "paired_distances"]
 
@@ -37,6 +37,8 @@ def safe_sqrt(x: torch.Tensor) -> torch.Tensor:
     >>> safe_sqrt(x).sum().backward(); x.grad
     tensor([0.0000, 0.2500])
     """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {describe(x)}")
     is_zero = x == 0
     return torch.sqrt(torch.where(is_zero, torch.ones_like(x), x)).masked_fill(is_zero, 0.0)
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import torch
 
+from .validation import check_int
+
 __all__ = ["PAD", "UNK", "PAD_ID", "UNK_ID", "clean_str", "tokenize", "Vocab", "pad_sequences"]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -215,8 +217,8 @@ def pad_sequences(
         raise TypeError(f"seqs must be a list of id lists, got {type(seqs).__name__}")
     if len(seqs) == 0:
         raise ValueError("seqs is empty: need at least one sequence to pad")
-    if isinstance(min_len, bool) or not isinstance(min_len, int) or min_len < 1:
-        raise ValueError(f"min_len must be an int >= 1, got {min_len!r}")
+    min_len = check_int(min_len, "min_len", minimum=1)
+    pad_id = check_int(pad_id, "pad_id")
     if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < min_len):
         raise ValueError(f"max_len must be None or an int >= min_len={min_len}, got {max_len!r}")
     for i, s in enumerate(seqs):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from ..validation import check_int, check_tensor
 from . import download
 from ._common import ImageSet
 from ._files import centre_crop, check_crop, check_size, resize, stack_images
@@ -134,11 +135,11 @@ def center_crop(images: torch.Tensor, side: int) -> torch.Tensor:
     >>> center_crop(torch.arange(25).reshape(1, 1, 5, 5), 3)[0, 0, 0].tolist()
     [6, 7, 8]
     """
-    if not isinstance(images, torch.Tensor) or images.dim() < 2:
-        raise ValueError(f"images must be a tensor of shape (..., H, W), got {getattr(images, 'shape', type(images).__name__)}")
+    check_tensor(images, "images", ndim=range(2, 9), shape="(..., H, W)")
     h, w = images.shape[-2:]
-    if not isinstance(side, int) or isinstance(side, bool) or not 1 <= side <= min(h, w):
-        raise ValueError(f"side must be an int in [1, {min(h, w)}] for images of size {h}x{w}, got {side!r}")
+    side = check_int(side, "side")
+    if not 1 <= side <= min(h, w):
+        raise ValueError(f"side must be an int in [1, {min(h, w)}] for images of size {h}x{w}, got {side}")
     top, left = (h - side) // 2, (w - side) // 2
     return images[..., top:top + side, left:left + side]
 

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..validation import check_int
+
 __all__ = ["C3DSmall", "FrameCNN"]
 
 
 def _check_common(n_classes: int, in_channels: int, widths: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
-    if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
-        raise ValueError(f"in_channels must be an int >= 1, got {in_channels!r}")
+    check_int(n_classes, "n_classes", minimum=2)
+    check_int(in_channels, "in_channels", minimum=1)
     widths = tuple(widths)
     if len(widths) != 3 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
         raise ValueError(f"widths must be 3 ints >= 1 (channels of the 3 conv blocks), got {widths!r}")

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..validation import check_int
+
 __all__ = ["FaceEmbeddingNet"]
 
 
@@ -53,11 +55,9 @@ class FaceEmbeddingNet(nn.Module):
 
     def __init__(self, embedding_dim: int = 64, in_channels: int = 1, width: int = 32) -> None:
         super().__init__()
-        for name, value in (("embedding_dim", embedding_dim), ("in_channels", in_channels), ("width", width)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+        embedding_dim = check_int(embedding_dim, "embedding_dim", minimum=1)
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        width = check_int(width, "width", minimum=1)
         self.embedding_dim, self.in_channels, self.width = embedding_dim, in_channels, width
         w = width
         self.features = nn.Sequential(

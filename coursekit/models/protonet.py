@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_int
+
 __all__ = ["Conv4", "conv_block"]
 
 
@@ -31,9 +33,8 @@ def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     >>> conv_block(1, 8)(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 8, 14, 14])
     """
-    for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    out_channels = check_int(out_channels, "out_channels", minimum=1)
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1),
         nn.BatchNorm2d(out_channels),
@@ -62,8 +63,9 @@ class Conv4(nn.Module):
 
     def __init__(self, in_channels: int = 1, hidden: int = 64, n_blocks: int = 4) -> None:
         super().__init__()
-        if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 1:
-            raise ValueError(f"n_blocks must be an int >= 1, got {n_blocks!r}")
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        hidden = check_int(hidden, "hidden", minimum=1)
+        n_blocks = check_int(n_blocks, "n_blocks", minimum=1)
         self.in_channels, self.hidden, self.n_blocks = in_channels, hidden, n_blocks
         chans = [in_channels] + [hidden] * n_blocks
         self.blocks = nn.Sequential(*(conv_block(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)))

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..validation import check_int
+
 __all__ = ["SignalCNN"]
 
 
@@ -36,14 +38,13 @@ class SignalCNN(nn.Module):
     def __init__(self, n_classes: int = 2, in_channels: int = 1, *, widths: Sequence[int] = (16, 32, 32),
                  kernel_size: int = 9):
         super().__init__()
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-            raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
-        if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
-            raise ValueError(f"in_channels must be an int >= 1, got {in_channels!r}")
+        n_classes = check_int(n_classes, "n_classes", minimum=2)
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
         w = tuple(widths)
         if len(w) != 3 or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in w):
             raise ValueError(f"widths must be 3 ints >= 1, got {w!r}")
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
+        kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+        if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd int >= 1, got {kernel_size!r}")
         p = kernel_size // 2
         self.in_channels = in_channels

@@ -39,6 +39,8 @@ def max_over_time(x: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"x must have shape (N, C, L), got {tuple(x.shape)}")
     if x.shape[-1] == 0:
         raise ValueError(f"x must have at least one time step, got shape {tuple(x.shape)}")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError("x must contain only finite values, got NaN or inf (the max would hide or be them)")
     return _max_over_time(x)
 
 

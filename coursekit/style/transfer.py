@@ -92,7 +92,7 @@ def resize_image(image: torch.Tensor, size: int) -> torch.Tensor:
     >>> resize_image(torch.zeros(3, 20, 10), 8).shape
     torch.Size([3, 8, 4])
     """
-    check_tensor(image, "image", ndim=(3, 4), shape="(3, H, W) or (N, 3, H, W)", floating=True)
+    check_tensor(image, "image", ndim=(3, 4), shape="(3, H, W) or (N, 3, H, W)", floating=True, finite=True)
     if image.shape[-3] != 3 or image.numel() == 0:
         raise ValueError(f"image must have shape (3, H, W) or (N, 3, H, W), got {tuple(image.shape)}")
     size = check_int(size, "size", minimum=1)
@@ -130,7 +130,7 @@ def shuffle_patches(image: torch.Tensor, patch: int, generator: torch.Generator 
     >>> shuffle_patches(torch.rand(3, 9, 8), 4, generator=torch.Generator().manual_seed(0)).shape
     torch.Size([3, 8, 8])
     """
-    check_tensor(image, "image", ndim=3, shape="(C, H, W)")
+    check_tensor(image, "image", ndim=3, shape="(C, H, W)", min_len=1, finite=True)
     patch = check_int(patch, "patch", minimum=1, maximum=min(image.shape[1:]))
     check_generator(generator)
     c, h, w = image.shape

@@ -29,7 +29,7 @@ from .loop import Run, fit
 __all__ = ["TensorBatches", "predict", "accuracy", "train_classifier"]
 
 
-def check_examples(x, y, name: str = "x", label_name: str = "labels") -> tuple[torch.Tensor, torch.Tensor]:
+def check_examples(x, y, name: str = "x", label_name: str = "y") -> tuple[torch.Tensor, torch.Tensor]:
     """Check inputs (N, ...) with N >= 1 and integer labels (N,); return ``(x, y as int64)``.
 
     Parameters
@@ -44,7 +44,7 @@ def check_examples(x, y, name: str = "x", label_name: str = "labels") -> tuple[t
     x : Tensor of shape (N, ...)
     y : Tensor of shape (N,), int64
     """
-    check_tensor(x, name, ndim=range(2, 9), shape="(N, ...)", min_len=1)
+    check_tensor(x, name, ndim=range(2, 9), shape="(N, ...)", min_len=1, finite=True)
     check_labels(y, label_name, n=x.shape[0])
     return x, y.long()
 
@@ -102,7 +102,7 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 256) -> torc
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {describe(model)}")
-    check_tensor(x, "x", ndim=range(2, 9), shape="(N, ...)", min_len=1)
+    check_tensor(x, "x", ndim=range(2, 9), shape="(N, ...)", min_len=1, finite=True)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     was_training = model.training
     model.eval()

@@ -69,7 +69,7 @@ def embed(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int = 256
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    check_tensor(images, "images", ndim=4, shape="(N, C, H, W)")
+    check_tensor(images, "images", ndim=4, shape="(N, C, H, W)", min_len=1, finite=True)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     if device is None:
         first = next(model.parameters(), None)

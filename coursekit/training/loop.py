@@ -140,13 +140,22 @@ def to_device(batch: Any, device: torch.device | str) -> Any:
     Returns
     -------
     The same structure, tensors on ``device``.
+
+    Raises
+    ------
+    ValueError
+        A device this machine does not have (``"cuda"`` without a GPU).
     """
+    return _to_device(batch, check_device(device))
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
     if isinstance(batch, Mapping):
-        return {k: to_device(v, device) for k, v in batch.items()}
+        return {k: _to_device(v, device) for k, v in batch.items()}
     if isinstance(batch, (list, tuple)):
-        moved = [to_device(v, device) for v in batch]
+        moved = [_to_device(v, device) for v in batch]
         return type(batch)(*moved) if hasattr(batch, "_fields") else type(batch)(moved)
     return batch
 
@@ -272,7 +281,7 @@ def fit(
     try:
         for _ in range(n_epochs):
             for batch in batches:
-                batch = to_device(batch, device)
+                batch = _to_device(batch, device)
                 loss, metrics = _split_step_output(step_fn(model, batch))
                 if loss.dim() != 0:
                     raise ValueError(f"step_fn must return a scalar loss, got shape {tuple(loss.shape)}")

@@ -19,7 +19,12 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_int, check_paired_embeddings
+from ..validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_paired_embeddings,
+)
 
 __all__ = ["FeatureKind", "pair_features", "SiameseHead", "SiameseNetwork"]
 
@@ -47,6 +52,7 @@ def pair_features(a: torch.Tensor, b: torch.Tensor, *, kind: FeatureKind = "l1",
     """
     check_paired_embeddings(a, b)
     check_choice(kind, "kind", ("l1", "chi2"))
+    eps = check_float(eps, "eps", minimum=0.0)
     return _pair_features(a, b, kind, eps)
 
 

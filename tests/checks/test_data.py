@@ -156,7 +156,7 @@ def test_center_crop_brute_force():
             assert torch.equal(out[..., i, j], images[..., 2 + i, 3 + j])
     with pytest.raises(ValueError, match=r"side must be an int in \[1, 7\] for images of size 7x10, got 8"):
         center_crop(images, 8)
-    with pytest.raises(ValueError, match=r"images must be a tensor of shape \(\.\.\., H, W\)"):
+    with pytest.raises(ValueError, match=r"images must have shape \(\.\.\., H, W\)"):
         center_crop(torch.zeros(5), 2)
 
 

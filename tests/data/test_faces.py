@@ -35,7 +35,7 @@ def test_olivetti_real(data_root):
     assert ds.images.shape == (400, 1, 64, 64) and ds.images.dtype == torch.uint8
     assert ds.labels.tolist() == [k for k in range(40) for _ in range(10)]
     assert ds.classes[0] == "person01" and ds.classes[-1] == "person40" and len(ds.classes) == 40
-    ref = fetch_olivetti_faces(data_home=data_root / "scikit_learn_data", download_if_missing=False).images
+    ref = fetch_olivetti_faces(data_home=str(data_root / "scikit_learn_data"), download_if_missing=False).images
     assert np.abs(ds.images[:, 0].numpy() / 255.0 - ref).max() <= 0.5 / 255 + 1e-6  # round(255 x)
     assert "Olivetti" in ds.source
 

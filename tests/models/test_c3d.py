@@ -66,7 +66,7 @@ def test_per_frame_baseline_is_at_chance_on_reversed_pairs_and_c3d_learns_direct
         (lambda cls: cls(2)(torch.zeros(1, 1, 8, 32, 32, dtype=torch.uint8)), TypeError, "must be a float tensor"),
         (lambda cls: cls(2)(torch.rand(1, 1, 8, 2, 2)), ValueError, "H, W >= 4"),
         (lambda cls: cls(1), ValueError, "n_classes must be an int >= 2, got 1"),
-        (lambda cls: cls(2.5), ValueError, "n_classes must be an int >= 2, got 2.5"),
+        (lambda cls: cls(2.5), TypeError, "n_classes must be an int >= 2, got float 2.5"),
         (lambda cls: cls(2, widths=(4, 8)), ValueError, "widths must be 3 ints"),
     ],
 )

@@ -57,9 +57,9 @@ def test_parameter_count_is_small():
 @pytest.mark.parametrize(
     ("kwargs", "err", "match"),
     [
-        ({"embedding_dim": 0}, ValueError, r"embedding_dim must be >= 1, got 0"),
-        ({"in_channels": 2.0}, TypeError, r"in_channels must be an int, got float"),
-        ({"width": True}, TypeError, r"width must be an int, got bool"),
+        ({"embedding_dim": 0}, ValueError, r"embedding_dim must be an int >= 1, got 0"),
+        ({"in_channels": 2.0}, TypeError, r"in_channels must be an int >= 1, got float"),
+        ({"width": True}, TypeError, r"width must be an int >= 1, got bool"),
     ],
 )
 def test_rejects_bad_construction(kwargs, err, match):

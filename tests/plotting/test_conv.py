@@ -14,9 +14,17 @@ from coursekit.plotting.conv import (  # noqa: E402
     plot_token_activations,
 )
 
+# one seeded generator, reset before every test: the random inputs are the same in every run and order
+GEN = torch.Generator()
+
+
+@pytest.fixture(autouse=True)
+def _seed_inputs():
+    GEN.manual_seed(0)
+
 
 def test_plot_clips_draws_one_panel_per_frame():
-    clips = torch.rand(2, 1, 5, 8, 8)
+    clips = torch.rand(2, 1, 5, 8, 8, generator=GEN)
     fig = plot_clips(clips, ["right", "left"])
     assert len(fig.axes) == 10
     np.testing.assert_allclose(fig.axes[6].images[0].get_array(), clips[1, 0, 1].numpy())
@@ -25,8 +33,8 @@ def test_plot_clips_draws_one_panel_per_frame():
 
 
 def test_plot_signals_marks_events_and_overlays_activations():
-    x = torch.randn(2, 1, 64)
-    fig = plot_signals(x, fs=32.0, marks=[10, -1], activations=torch.rand(2, 16), titles=["a", "b"])
+    x = torch.randn(2, 1, 64, generator=GEN)
+    fig = plot_signals(x, fs=32.0, marks=[10, -1], activations=torch.rand(2, 16, generator=GEN), titles=["a", "b"])
     ax0 = fig.axes[0]
     np.testing.assert_allclose(ax0.lines[0].get_ydata(), x[0, 0].numpy())
     assert len(ax0.lines) == 2 and ax0.lines[1].get_xdata()[0] == pytest.approx(10 / 32)  # the event line
@@ -34,7 +42,7 @@ def test_plot_signals_marks_events_and_overlays_activations():
 
 
 def test_token_activations_and_curves():
-    ax = plot_token_activations(["a", "fine", "film"], torch.rand(4, 2))
+    ax = plot_token_activations(["a", "fine", "film"], torch.rand(4, 2, generator=GEN))
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "fine"]
     ax2 = plot_accuracy_curves({"C3D": [0.6, 0.9], "frames": [0.5, 0.5]}, chance=0.5)
     assert len(ax2.lines) == 3
@@ -44,12 +52,12 @@ def test_token_activations_and_curves():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: plot_clips(torch.rand(2, 8, 8)), r"clips must have shape \(N, 1, T, H, W\)"),
-        (lambda: plot_clips(torch.rand(1, 3, 2, 8, 8)), "clips must be grayscale"),
-        (lambda: plot_clips(torch.rand(2, 2, 8, 8), ["one"]), "one entry per clip"),
-        (lambda: plot_signals(torch.rand(2, 2, 2, 2)), r"signals must have shape \(N, 1, L\)"),
-        (lambda: plot_signals(torch.rand(2, 9), marks=[1]), "marks must have one entry per signal"),
-        (lambda: plot_token_activations(["a"], torch.rand(2, 3)), r"1 <= L' <= 1 tokens"),
+        (lambda: plot_clips(torch.rand(2, 8, 8, generator=GEN)), r"clips must have shape \(N, 1, T, H, W\)"),
+        (lambda: plot_clips(torch.rand(1, 3, 2, 8, 8, generator=GEN)), "clips must be grayscale"),
+        (lambda: plot_clips(torch.rand(2, 2, 8, 8, generator=GEN), ["one"]), "one entry per clip"),
+        (lambda: plot_signals(torch.rand(2, 2, 2, 2, generator=GEN)), r"signals must have shape \(N, 1, L\)"),
+        (lambda: plot_signals(torch.rand(2, 9, generator=GEN), marks=[1]), "marks must have one entry per signal"),
+        (lambda: plot_token_activations(["a"], torch.rand(2, 3, generator=GEN)), r"1 <= L' <= 1 tokens"),
         (lambda: plot_accuracy_curves({}), "curves must map run names"),
     ],
 )

@@ -12,6 +12,14 @@ from coursekit.plotting.embeddings import (
 )
 from coursekit.training import History
 
+# one seeded generator, reset before every test: the random inputs are the same in every run and order
+GEN = torch.Generator()
+
+
+@pytest.fixture(autouse=True)
+def _seed_inputs():
+    GEN.manual_seed(0)
+
 
 @pytest.fixture(autouse=True)
 def _close():
@@ -29,18 +37,18 @@ def _history(n=30, auc=True):
 
 def test_distance_shift_draws_both_panels_with_the_same_pairs():
     is_same = torch.tensor([True, False, False, True, False])
-    fig = plot_distance_shift(torch.rand(5), torch.rand(5), is_same)
+    fig = plot_distance_shift(torch.rand(5, generator=GEN), torch.rand(5, generator=GEN), is_same)
     assert len(fig.axes) == 2
     assert [ax.get_title() for ax in fig.axes] == ["before training", "after training"]
     assert all(len(ax.patches) > 0 for ax in fig.axes)
-    shared = plot_distance_shift(torch.rand(5), 3 + torch.rand(5), is_same, sharex=True)
+    shared = plot_distance_shift(torch.rand(5, generator=GEN), 3 + torch.rand(5, generator=GEN), is_same, sharex=True)
     assert shared.axes[0].get_xlim() == shared.axes[1].get_xlim()
-    apart = plot_distance_shift(torch.rand(5), 3 + torch.rand(5), is_same)
+    apart = plot_distance_shift(torch.rand(5, generator=GEN), 3 + torch.rand(5, generator=GEN), is_same)
     assert apart.axes[0].get_xlim()[1] < 2 < apart.axes[1].get_xlim()[0]
     with pytest.raises(ValueError, match=r"before and after must hold the same pairs, got shapes \(5,\) and \(4,\)"):
-        plot_distance_shift(torch.rand(5), torch.rand(4), is_same)
+        plot_distance_shift(torch.rand(5, generator=GEN), torch.rand(4, generator=GEN), is_same)
     with pytest.raises(ValueError, match=r"is_same must be a bool array"):
-        plot_distance_shift(torch.rand(5), torch.rand(5), torch.ones(5))
+        plot_distance_shift(torch.rand(5, generator=GEN), torch.rand(5, generator=GEN), torch.ones(5))
 
 
 def test_embedding_2d_one_series_per_identity():

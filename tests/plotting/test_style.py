@@ -9,7 +9,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit.plotting.style import image_row, plot_gram_matrix, plot_transfer_history, style_grid  # noqa: E402
+from coursekit.plotting.style import (  # noqa: E402
+    image_row,
+    plot_gram_matrix,
+    plot_transfer_history,
+    style_grid,
+)
 from coursekit.style import TransferHistory  # noqa: E402
 
 

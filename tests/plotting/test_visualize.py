@@ -18,6 +18,14 @@ from coursekit.plotting.visualize import (  # noqa: E402
 )
 from coursekit.visualize import Patches  # noqa: E402
 
+# one seeded generator, reset before every test: the random inputs are the same in every run and order
+GEN = torch.Generator()
+
+
+@pytest.fixture(autouse=True)
+def _seed_inputs():
+    GEN.manual_seed(0)
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():
@@ -79,25 +87,25 @@ def test_filters_are_scaled_one_by_one():
     np.testing.assert_allclose(shown[0][0, 0], [1, 1, 1])
     np.testing.assert_allclose(shown[0][1, 1], [0, 0, 0])
     assert shown[1].min() == 0 and shown[1].max() == 1
-    gray = plot_filters(torch.randn(4, 16, 3, 3))  # not RGB: channel 0 in grey
+    gray = plot_filters(torch.randn(4, 16, 3, 3, generator=GEN))  # not RGB: channel 0 in grey
     assert gray.axes[0].get_images()[0].get_array().ndim == 2
     with pytest.raises(ValueError, match=r"weight must be a tensor of shape \(O, C, kh, kw\)"):
-        plot_filters(torch.randn(4, 3, 3))
+        plot_filters(torch.randn(4, 3, 3, generator=GEN))
 
 
 def test_feature_maps_with_the_input_first():
-    maps = torch.randn(20, 6, 6)
-    fig = plot_feature_maps(maps, image=torch.rand(3, 24, 24), n_maps=7, ncols=4)
+    maps = torch.randn(20, 6, 6, generator=GEN)
+    fig = plot_feature_maps(maps, image=torch.rand(3, 24, 24, generator=GEN), n_maps=7, ncols=4)
     drawn = [ax for ax in fig.axes if ax.get_images()]
     assert len(drawn) == 1 + 7
     assert drawn[0].get_title() == "input" and drawn[1].get_title() == "map 0"
     np.testing.assert_allclose(drawn[2].get_images()[0].get_array(), maps[1].numpy())
     with pytest.raises(ValueError, match=r"maps must be a tensor of shape \(C, H, W\)"):
-        plot_feature_maps(torch.randn(1, 2, 6, 6))
+        plot_feature_maps(torch.randn(1, 2, 6, 6, generator=GEN))
 
 
 def test_receptive_field_box_is_drawn_where_the_unit_looks():
-    ax = plot_receptive_field_box(torch.rand(3, 20, 20), (-2, 5, 10, 17), title="unit 0")
+    ax = plot_receptive_field_box(torch.rand(3, 20, 20, generator=GEN), (-2, 5, 10, 17), title="unit 0")
     (rect,) = ax.patches
     assert rect.get_xy() == (4.5, -2.5) and rect.get_width() == 12 and rect.get_height() == 12
     assert ax.get_title() == "unit 0"

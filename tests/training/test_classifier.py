@@ -50,9 +50,9 @@ def test_train_classifier_fits_a_separable_problem():
     ("call", "exc", "match"),
     [
         (lambda: TensorBatches(torch.zeros(3, 2), torch.zeros(2, dtype=torch.long)), ValueError,
-         r"labels must have 3 entries"),
-        (lambda: TensorBatches(torch.zeros(3, 2), torch.zeros(3)), TypeError, r"labels must be an integer tensor"),
-        (lambda: TensorBatches(torch.zeros(3, 2), [0, 1, 2]), TypeError, r"labels must be a torch.Tensor"),
+         r"y must have 3 entries"),
+        (lambda: TensorBatches(torch.zeros(3, 2), torch.zeros(3)), TypeError, r"y must be an integer tensor"),
+        (lambda: TensorBatches(torch.zeros(3, 2), [0, 1, 2]), TypeError, r"y must be a torch.Tensor"),
         (lambda: TensorBatches(torch.zeros(3), torch.zeros(3, dtype=torch.long)), ValueError,
          r"x must .*\(N, ...\), got"),
         (lambda: TensorBatches(torch.zeros(3, 2), torch.zeros(3, dtype=torch.long), 0), ValueError,
