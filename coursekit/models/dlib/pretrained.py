@@ -2,8 +2,7 @@
 
 `coursekit.models.dlib.resnet` holds the architecture; this module finds the weights inside
 the PyPI package ``face_recognition_models`` (without importing it), converts them once and keeps
-them as safetensors in :func:`coursekit.config.cache_dir`, checked against the source file's
-SHA-256, and turns aligned 150×150 chips into 128-D descriptors.
+them as safetensors through :mod:`coursekit.cache`, keyed by the source file's SHA-256, and turns aligned 150×150 chips into 128-D descriptors.
 """
 
 from __future__ import annotations
@@ -11,18 +10,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 
-from coursekit import config
+from coursekit import cache, config
 from coursekit.models.dlib.resnet import CHIP_SIZE, DlibFaceResNet, load_dlib_weights
 
-__all__ = ["find_model_file", "find_package_file", "pretrained_face_embedder", "embed_chips", "MODEL_FILE"]
+__all__ = ["find_model_file", "find_package_file", "weights_cache_path", "pretrained_face_embedder", "embed_chips",
+           "MODEL_FILE"]
 
 MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 _CACHE_FORMAT = "coursekit-dlib-resnet-v1"
@@ -97,33 +94,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _load_cached(cache: Path, model: DlibFaceResNet, source_hash: str) -> bool:
-    """Load the safetensors cache into ``model``; False (with a warning) when it is unusable."""
-    if not cache.is_file():
-        return False
-    try:
-        with safe_open(str(cache), framework="pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != _CACHE_FORMAT or meta.get("source_sha256") != source_hash:
-            raise ValueError("made from another model file or format")
-        model.load_state_dict(load_file(str(cache)), strict=True)
-        if not all(np.isfinite(t.numpy()).all() for t in model.state_dict().values()):
-            raise ValueError("non-finite weights")  # the .dat reload overwrites them
-        return True
-    except Exception as err:  # any corruption: fall back to the .dat file
-        warnings.warn(f"ignoring the weight cache {cache} ({err}); re-reading the dlib file", stacklevel=3)
-        return False
+def weights_cache_path(source_hash: str) -> Path:
+    """Where the converted weights of the ``.dat`` file with SHA-256 ``source_hash`` are cached.
 
+    Parameters
+    ----------
+    source_hash : str
+        The hex SHA-256 of the dlib ``.dat`` file; a changed file gets another cache.
 
-def _write_cache(cache: Path, model: DlibFaceResNet, source_hash: str) -> None:
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        state = {k: v.contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp), metadata={"format": _CACHE_FORMAT, "source_sha256": source_hash})
-        os.replace(tmp, cache)  # atomic: a reader never sees half a file
-    except OSError as err:
-        warnings.warn(f"could not write the weight cache {cache} ({err})", stacklevel=3)
+    Returns
+    -------
+    Path
+        ``cache_dir()/dlib_face_resnet/dlib_face_resnet_<key>.safetensors`` (see :mod:`coursekit.cache`).
+    """
+    if not isinstance(source_hash, str) or len(source_hash) != 64:
+        raise ValueError(f"source_hash must be a 64-character hex SHA-256, got {source_hash!r}")
+    return cache.cache_path("dlib_face_resnet", {"format": _CACHE_FORMAT, "source_sha256": source_hash})
 
 
 def pretrained_face_embedder(
@@ -131,9 +117,9 @@ def pretrained_face_embedder(
 ) -> DlibFaceResNet:
     """dlib's pretrained face ResNet as a frozen PyTorch module in eval mode.
 
-    The first call converts the ``.dat`` file (about 0.5 s) and caches the weights as
-    ``cache_dir()/dlib_face_resnet_v1.safetensors``; later calls load the cache, checked against
-    the source file's SHA-256 (a corrupt or stale cache is replaced).
+    The first call converts the ``.dat`` file (about 0.5 s) and caches the weights through
+    :mod:`coursekit.cache` (atomic write, checksummed; a damaged cache is reported once and rebuilt),
+    keyed by the source file's SHA-256 (:func:`weights_cache_path`); later calls load the cache.
 
     Parameters
     ----------
@@ -157,12 +143,22 @@ def pretrained_face_embedder(
     if not source.is_file():
         raise FileNotFoundError(f"model_file must be an existing dlib .dat file, got {str(source)!r}")
     model = DlibFaceResNet()
-    source_hash = _sha256(source)
-    cache = config.cache_dir() / "dlib_face_resnet_v1.safetensors"
-    if model_file is not None or not _load_cached(cache, model, source_hash):
+    if model_file is not None:  # an explicit file is read as it is, never cached
         load_dlib_weights(model, source)
-        if model_file is None:
-            _write_cache(cache, model, source_hash)
+    else:
+
+        def convert():
+            load_dlib_weights(model, source)
+            return {k: v.contiguous() for k, v in model.state_dict().items()}, {"source": source.name}
+
+        try:
+            tensors, _, from_cache = cache.load_or_build(weights_cache_path(_sha256(source)), convert)
+        except OSError as err:  # a read-only or full cache dir: the weights still load, uncached
+            print(f"could not write the face network's weight cache ({err}); using {source.name} directly")
+            load_dlib_weights(model, source)
+            from_cache = False
+        if from_cache:
+            model.load_state_dict(tensors, strict=True)
     model.requires_grad_(False)  # pretrained and frozen; call .requires_grad_(True) to fine-tune
     return model.eval().to(config.device() if device is None else torch.device(device))
 

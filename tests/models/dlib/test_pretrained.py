@@ -74,32 +74,66 @@ def test_find_package_file():
         dp.find_package_file(5)
 
 
+def _cache_file(root):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSEKIT_CACHE", str(root))
+        return dp.weights_cache_path(dp._sha256(dp.find_model_file()))
+
+
 def test_cache_is_written_and_reused(model, cache_root, monkeypatch):
     monkeypatch.setenv("COURSEKIT_CACHE", str(cache_root))
-    cache = cache_root / "dlib_face_resnet_v1.safetensors"
-    assert cache.is_file()
+    assert _cache_file(cache_root).is_file()
     monkeypatch.setattr(dp, "load_dlib_weights", lambda *a: pytest.fail("the .dat was re-read"))
     again = dp.pretrained_face_embedder("cpu")
     for (k, v), w in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
         assert torch.equal(v, w), k
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale"])
-def test_corrupt_cache_falls_back_to_the_dat_file(model, cache_root, tmp_path, monkeypatch, damage):
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte"])
+def test_damaged_cache_is_reported_once_and_rebuilt(model, cache_root, tmp_path, monkeypatch, capsys, damage):
     monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
-    cache = tmp_path / "dlib_face_resnet_v1.safetensors"
-    good = (cache_root / "dlib_face_resnet_v1.safetensors").read_bytes()
+    cache = _cache_file(tmp_path)
+    cache.parent.mkdir(parents=True)
+    good = _cache_file(cache_root).read_bytes()
     if damage == "garbage":
         cache.write_bytes(b"not a safetensors file")
     elif damage == "truncated":
         cache.write_bytes(good[: len(good) // 3])
-    else:
-        monkeypatch.setattr(dp, "_sha256", lambda path: "0" * 64)  # as if the .dat had changed
-        cache.write_bytes(good)
-    with pytest.warns(UserWarning, match="ignoring the weight cache"):
-        fresh = dp.pretrained_face_embedder("cpu")
+    else:  # a weight changed on disk: only the stored checksum can tell
+        bad = bytearray(good)
+        bad[-5] ^= 0x40
+        cache.write_bytes(bytes(bad))
+    fresh = dp.pretrained_face_embedder("cpu")
+    assert "is damaged" in capsys.readouterr().out
     torch.testing.assert_close(fresh.fc.weight, model.fc.weight, rtol=0, atol=0)
-    assert cache.stat().st_size == len(good)  # rewritten
+    rebuilt, _ = dp.cache.load_tensors(cache)  # rebuilt from the .dat file, checksum and all
+    assert all(torch.equal(rebuilt[k], v) for k, v in model.state_dict().items())
+    dp.pretrained_face_embedder("cpu")
+    assert capsys.readouterr().out == ""  # reported once: the rebuilt cache loads silently
+
+
+def test_a_changed_dat_file_gets_its_own_cache(model, cache_root, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(cache_root))
+    original = _cache_file(cache_root)
+    monkeypatch.setattr(dp, "_sha256", lambda path: "0" * 64)  # as if the .dat had changed
+    fresh = dp.pretrained_face_embedder("cpu")
+    assert dp.weights_cache_path("0" * 64).is_file() and dp.weights_cache_path("0" * 64) != original
+    torch.testing.assert_close(fresh.fc.weight, model.fc.weight, rtol=0, atol=0)
+
+
+def test_an_unwritable_cache_still_gives_the_weights(model, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(dp.cache, "load_or_build", refuse)
+    fresh = dp.pretrained_face_embedder("cpu")
+    assert "could not write the face network's weight cache" in capsys.readouterr().out
+    torch.testing.assert_close(fresh.fc.weight, model.fc.weight, rtol=0, atol=0)
+
+
+def test_weights_cache_path_rejects_a_bad_hash():
+    with pytest.raises(ValueError, match="source_hash must be a 64-character hex SHA-256"):
+        dp.weights_cache_path("abc")
 
 
 def test_truncated_weight_file_is_a_clear_error(tmp_path):
