@@ -13,14 +13,7 @@ from coursekit.plotting.conv import (  # noqa: E402
     plot_signals,
     plot_token_activations,
 )
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
+from tests.plotting.seeded import GEN  # noqa: E402
 
 
 def test_plot_clips_draws_one_panel_per_frame():

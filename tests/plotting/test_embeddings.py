@@ -1,6 +1,5 @@
 """coursekit.plotting.embeddings draws what it is given, headless, and rejects bad input."""
 
-import matplotlib.pyplot as plt  # headless: conftest.py sets MPLBACKEND=Agg
 import numpy as np
 import pytest
 import torch
@@ -11,20 +10,7 @@ from coursekit.plotting.embeddings import (
     plot_triplet_history,
 )
 from coursekit.training import History
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from tests.plotting.seeded import GEN
 
 
 def _history(n=30, auc=True):

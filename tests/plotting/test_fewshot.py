@@ -12,14 +12,7 @@ from coursekit.plotting import (  # noqa: E402
     plot_nearest_neighbours,
     plot_siamese,
 )
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
+from tests.plotting.seeded import GEN  # noqa: E402
 
 
 def test_plot_episode_layout():

@@ -7,14 +7,7 @@ import pytest
 import torch
 
 from coursekit.plotting import image_grid, show_image, to_hwc
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
+from tests.plotting.seeded import GEN
 
 
 def test_to_hwc_layouts_and_ranges():

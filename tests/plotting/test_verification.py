@@ -11,20 +11,7 @@ import torch  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from coursekit.plotting import verification as P  # noqa: E402
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from tests.plotting.seeded import GEN  # noqa: E402
 
 
 def test_roc_draws_the_points():

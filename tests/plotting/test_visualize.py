@@ -4,7 +4,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -17,20 +16,7 @@ from coursekit.plotting.visualize import (  # noqa: E402
     plot_top_patches,
 )
 from coursekit.visualize import Patches  # noqa: E402
-
-# one seeded generator, reset before every test: the random inputs are the same in every run and order
-GEN = torch.Generator()
-
-
-@pytest.fixture(autouse=True)
-def _seed_inputs():
-    GEN.manual_seed(0)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from tests.plotting.seeded import GEN  # noqa: E402
 
 
 def _patches(layer, n_units, k, size, channels=3):
