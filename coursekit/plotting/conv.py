@@ -30,7 +30,21 @@ def plot_clips(clips: torch.Tensor | np.ndarray, titles: Sequence[str] | None = 
                max_frames: int = 8, cell: float = 1.1) -> Figure:
     """One row per clip, one column per frame (time runs left to right).
 
-    clips : (N, 1, T, H, W) or (N, T, H, W), values in [0, 1].
+    Parameters
+    ----------
+    clips : Tensor or ndarray of shape (N, 1, T, H, W) or (N, T, H, W)
+        Grayscale clips, values in [0, 1].
+    titles : sequence of str, optional
+        One title per clip, shown at the start of its row.
+    max_frames : int
+        At most this many frames per clip, evenly spaced (default 8).
+    cell : float
+        Size of one frame in inches.
+
+    Returns
+    -------
+    Figure
+        N rows × min(T, max_frames) columns of images.
     """
     arr = _np(clips, "clips")
     if arr.ndim == 5:
@@ -61,8 +75,23 @@ def plot_signals(signals: torch.Tensor | np.ndarray, *, fs: float = 1.0, titles:
                  marks: Sequence[int] | None = None, activations: torch.Tensor | np.ndarray | None = None) -> Figure:
     """Stacked 1-D signals (N, 1, L) or (N, L) against time ``t = i / fs``.
 
-    ``marks`` (one sample index per signal, −1 for none) draws a red line at an event;
-    ``activations`` (N, L') is drawn on a twin axis, stretched to the signal's length.
+    Parameters
+    ----------
+    signals : Tensor or ndarray of shape (N, 1, L) or (N, L)
+        The signals, one panel each.
+    fs : float
+        Sampling rate in Hz: sample ``i`` is drawn at ``t = i / fs``.
+    titles : sequence of str, optional
+        One title per panel.
+    marks : sequence of int, optional
+        One sample index per signal (−1 for none): a red line at an event.
+    activations : Tensor or ndarray of shape (N, L'), optional
+        A feature map per signal, drawn on a twin axis stretched to the signal's length.
+
+    Returns
+    -------
+    Figure
+        N panels stacked vertically, sharing the time axis.
     """
     arr = _np(signals, "signals")
     if arr.ndim == 3:
@@ -99,7 +128,20 @@ def plot_token_activations(tokens: Sequence[str], activations: torch.Tensor | np
                            ax: Axes | None = None, title: str | None = None) -> Axes:
     """Heat map of feature maps over a sentence: rows = maps, columns = n-gram start positions.
 
-    activations : (C, L') with L' <= len(tokens); column t is the window starting at ``tokens[t]``.
+    Parameters
+    ----------
+    tokens : sequence of str
+        The sentence, one token per position.
+    activations : Tensor or ndarray of shape (C, L'), L' <= len(tokens)
+        Column ``t`` is the window that starts at ``tokens[t]``.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+        The axes' title.
+
+    Returns
+    -------
+    Axes
     """
     act = _np(activations, "activations")
     if act.ndim != 2 or act.shape[1] == 0 or act.shape[1] > len(tokens):
@@ -117,7 +159,23 @@ def plot_token_activations(tokens: Sequence[str], activations: torch.Tensor | np
 
 def plot_accuracy_curves(curves: Mapping[str, Sequence[float]], *, chance: float | None = None,
                          ax: Axes | None = None, xlabel: str = "epoch") -> Axes:
-    """Test accuracy per epoch of several runs (``{"C3D": [...], "per-frame 2-D": [...]}``), with a chance line."""
+    """Test accuracy per epoch of several runs (``{"C3D": [...], "per-frame 2-D": [...]}``), with a chance line.
+
+    Parameters
+    ----------
+    curves : mapping of str to sequence of float
+        One non-empty list of accuracies (one per epoch) per run name.
+    chance : float, optional
+        Draws a dashed line at this accuracy (e.g. 1 / number of classes).
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+    xlabel : str
+        Label of the x axis (default "epoch").
+
+    Returns
+    -------
+    Axes
+    """
     if not curves or not all(len(v) for v in curves.values()):
         raise ValueError("curves must map run names to non-empty lists of accuracies")
     if ax is None:
