@@ -49,7 +49,7 @@ def dlib_install_hint(system: str | None = None, machine: str | None = None,
     Examples
     --------
     >>> dlib_install_hint("Linux", "x86_64", (3, 12))
-    'python -m pip install "dlib-bin>=19.24" (from the course folder: python -m pip install -e ".[align]")'
+    'python -m pip install "dlib-bin>=19.24.2" (from the course folder: python -m pip install -e ".[align]")'
     >>> dlib_install_hint("Darwin", "arm64", (3, 13), macos=13)[:40]
     'conda install -c conda-forge dlib (PyPI '
     """
@@ -75,7 +75,7 @@ def dlib_install_hint(system: str | None = None, machine: str | None = None,
     newest = max((minor for (s, m, oldest), minor in _DLIB_BIN_WHEELS.items()
                   if s == system and m == machine and (macos or 0) >= oldest), default=None)
     if newest is not None and python[0] == 3 and 10 <= python[1] <= newest:
-        return 'python -m pip install "dlib-bin>=19.24" (from the course folder: python -m pip install -e ".[align]")'
+        return 'python -m pip install "dlib-bin>=19.24.2" (from the course folder: python -m pip install -e ".[align]")'
     where = f"{system} {machine}" + (f" macOS {macos}" if system == "Darwin" else "")
     return (f"conda install -c conda-forge dlib (PyPI has no dlib-bin wheel for {where} with "
             f"Python {python[0]}.{python[1]}; conda-forge builds dlib for it)")
