@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -27,6 +21,7 @@ import numpy as np
 import pytest
 
 from coursekit.cli import main as start_main
+from tests.browser.conftest import jupyter_lab_server
 
 pytestmark = pytest.mark.browser
 
@@ -63,26 +58,6 @@ LAB_SETTINGS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "api/status", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"jupyter lab did not answer at {url} within {timeout} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def jupyter_lab(tmp_path_factory):
     """``(url, root)``: a token-less JupyterLab on 127.0.0.1, quick mode, serving ``root`` with
@@ -94,36 +69,8 @@ def jupyter_lab(tmp_path_factory):
     for name in sorted(set(NOTEBOOKS) | {LEARNER_NOTEBOOK}):
         shutil.copy(REPO / "notebooks" / name, root / "solutions" / name)
     assert start_main(["start", str(root / "learner"), "--from", str(root / "solutions")]) == 0
-    settings = tmp / "settings"
-    for rel, value in LAB_SETTINGS.items():
-        (settings / rel).parent.mkdir(parents=True, exist_ok=True)
-        (settings / rel).write_text(json.dumps(value))
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_CONFIG_DIR")}
-    env.update(COURSEKIT_QUICK="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
-               IPYTHONDIR=str(tmp / "ipython"), JUPYTER_PLATFORM_DIRS="1")
-    port = _free_port()
-    log = tmp / "server.log"
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
-           "--allow-root", "--LabApp.extension_manager=readonly",
-           f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-           f"--LabApp.workspaces_dir={tmp / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_for_server(url, proc, log)
+    with jupyter_lab_server(root, tmp, LAB_SETTINGS, timeout=90) as url:
         yield url, root
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started: its own group
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 # --- what the page shows, read with small scripts ------------------------------------------------
