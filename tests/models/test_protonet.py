@@ -16,6 +16,24 @@ def test_conv_block_matches_hand_built_layers():
     assert torch.allclose(block(x)[0], ref, atol=1e-6)
 
 
+@pytest.mark.parametrize("train", [False, True])
+def test_conv_block_pool_before_relu_is_the_textbook_block(train):
+    """conv → BN → max-pool → ReLU equals conv → BN → ReLU → max-pool: value and gradient."""
+    torch.manual_seed(0)
+    block = conv_block(3, 5).double().train(train)
+    textbook = torch.nn.Sequential(block[0], block[1], torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+    x = torch.randn(4, 3, 10, 10, dtype=torch.float64)
+    ys, grads = [], []
+    for net in (block, textbook):
+        block.zero_grad()
+        y = net(x)
+        y.square().sum().backward()  # BN in train mode: both see the same batch statistics
+        ys.append(y.detach())
+        grads.append([p.grad.clone() for p in block.parameters()])
+    assert torch.allclose(ys[0], ys[1], atol=1e-12) and (ys[0] == 0).any()
+    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(*grads, strict=True))
+
+
 @pytest.mark.parametrize(("size", "dim"), [(28, 64), (32, 4 * 64), (48, 9 * 64), (105, 36 * 64)])
 def test_conv4_embedding_shape(size, dim):
     net = Conv4().eval()
