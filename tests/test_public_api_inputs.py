@@ -91,6 +91,8 @@ BUILDERS = {
     "coursekit.fewshot.evaluation.mean_ci95": lambda: ((torch.tensor([0.5, 0.7, 0.9]),), {}),
     "coursekit.fewshot.evaluation.evaluate_episodes": lambda: (
         (lambda x: x, E, Y), {"n_way": 2, "k_shot": 1, "n_query": 1, "n_episodes": 2}),
+    "coursekit.fewshot.evaluation.evaluate_way_shot": lambda: (
+        (lambda x: x, E, Y), {"ways": (2, 3), "shots": (1,), "n_query": 1, "n_episodes": 2}),
     # sampling
     "coursekit.sampling.PKSampler": lambda: ((Y, 2, 2), {}),
     "coursekit.sampling.EpisodeSampler": lambda: ((Y,), {"n_way": 2, "k_shot": 1, "n_query": 1, "n_episodes": 1}),
@@ -197,6 +199,9 @@ NOT_APPLICABLE = {
     ("coursekit.fewshot.evaluation.evaluate_episodes", "images"): {
         v: "images go only through the learner's embed function (any shape, any values); the row count is "
            "checked against labels, and the embeddings that come back are checked"
+        for v in ("ndim+1", "empty", "NaN", "inf")},
+    ("coursekit.fewshot.evaluation.evaluate_way_shot", "images"): {
+        v: "as evaluate_episodes: images go only through the learner's embed function"
         for v in ("ndim+1", "empty", "NaN", "inf")},
     ("coursekit.data.lfw.center_crop", "images"): {
         "ndim+1": "(..., H, W): any leading dimensions", "empty": "an empty batch crops to an empty batch",

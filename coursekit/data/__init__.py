@@ -13,7 +13,7 @@ from .images import (
     style_image,
     style_title,
 )
-from .omniglot import OneShotRun, load_omniglot, load_omniglot_runs
+from .omniglot import OneShotRun, held_out_characters, load_omniglot, load_omniglot_runs
 from .registry import DATASETS
 from .signals import SignalSet, make_ecg_signals
 from .text import TextSet, load_mr_polarity
@@ -22,7 +22,7 @@ from .video import ClipSet, make_motion_clips
 __all__ = [
     "DataNotFoundError", "ImageSet",
     "LFWPairs", "load_lfw_pairs", "load_lfw_people", "load_olivetti", "load_orl", "load_yale",
-    "OneShotRun", "load_omniglot", "load_omniglot_runs",
+    "OneShotRun", "load_omniglot", "load_omniglot_runs", "held_out_characters",
     "TextSet", "load_mr_polarity",
     "CONTENT_IMAGES", "STYLE_IMAGES", "STYLE_TITLES", "content_image", "style_image", "style_title",
     "generated_texture",

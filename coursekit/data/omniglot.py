@@ -21,10 +21,12 @@ import torch
 from PIL import Image, ImageOps
 
 from . import download
-from ._common import ImageSet
+from ._common import DataNotFoundError, ImageSet
 from ._files import check_size, resize, stack_images
 
-__all__ = ["OneShotRun", "load_omniglot", "load_omniglot_runs", "invert_ink", "OMNIGLOT_SETS"]
+__all__ = [
+    "OneShotRun", "load_omniglot", "load_omniglot_runs", "held_out_characters", "invert_ink", "OMNIGLOT_SETS",
+]
 
 _BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
 # second source: the same files through github.com (another host name), md5-checked alike
@@ -218,3 +220,93 @@ def load_omniglot_runs(
         test = stack_images([run / "test" / f"item{k:02d}.png" for k in range(1, 21)], "L", partial(_ink, size))
         runs.append(OneShotRun(run.name, training, test, answer))
     return runs
+
+
+def held_out_characters(
+    size: int | tuple[int, int] | None = None, data_home: str | os.PathLike | None = None,
+    runs: list[OneShotRun] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Characters never seen in training, as float images: the evaluation alphabets, else the one-shot runs.
+
+    Omniglot's 20 evaluation alphabets (659 characters, 20 drawings each) when
+    ``load_omniglot(background="evaluation")`` finds them (or can download them). Otherwise the
+    20 official one-shot runs, whose 400 characters are also evaluation characters: run ``i``
+    gives its 20 training drawings, labelled ``20·i + (0..19)``, and its 20 test drawings,
+    labelled ``20·i + answer`` (so each test drawing has the class of its training drawing).
+    Those hold **two** drawings per character: enough for 1-shot episodes with one query.
+
+    Parameters
+    ----------
+    size : int or (int, int), optional
+        Resize the 105x105 drawings to a square side or (H, W).
+    data_home : str or PathLike, optional
+        Searched first (default ``COURSEKIT_DATA``), then the user cache dir.
+    runs : list of OneShotRun, optional
+        The runs already loaded by ``load_omniglot_runs`` (at this ``size``; 105x105 when
+        ``size`` is None), to avoid reading them twice; None: loaded when needed.
+
+    Returns
+    -------
+    images : Tensor of shape (N, 1, H, W), float32 in [0, 1], ink = 1
+        N = 13,180 from the evaluation alphabets, 800 from the 20 runs.
+    labels : Tensor of shape (N,), int64
+    source : str
+        ``"evaluation alphabets"`` or ``"one-shot runs (2 drawings per character)"``.
+
+    Raises
+    ------
+    DataNotFoundError
+        When neither the evaluation alphabets nor the runs can be had.
+
+    Examples
+    --------
+    >>> x, y, source = held_out_characters(size=28)  # doctest: +SKIP
+    >>> tuple(x.shape), source  # offline: only the runs  # doctest: +SKIP
+    ((800, 1, 28, 28), 'one-shot runs (2 drawings per character)')
+    """
+    size = check_size(size)
+    if data_home is not None and not isinstance(data_home, (str, os.PathLike)):
+        raise TypeError(f"data_home must be None, a str or a PathLike, got {type(data_home).__name__}")
+    if runs is not None:
+        _check_runs(runs, size or (105, 105))
+    try:
+        evaluation = load_omniglot(data_home, background="evaluation", size=size)
+        return evaluation.float_images(), evaluation.labels, "evaluation alphabets"
+    except DataNotFoundError:  # not on disk and no download: a damaged set still raises
+        pass
+    if runs is None:
+        runs = load_omniglot_runs(data_home, size=size)
+    images, labels, first = [], [], 0  # first: the class label of run i's class01 (20·i)
+    for run in runs:
+        images += [run.training, run.test]
+        labels += [first + torch.arange(len(run.training)), first + run.answer]
+        first += len(run.training)
+    return torch.cat(images).float() / 255.0, torch.cat(labels), "one-shot runs (2 drawings per character)"
+
+
+def _check_runs(runs, hw: tuple[int, int]) -> None:
+    """runs: a non-empty list of OneShotRun with uint8 (n, 1, *hw) images and int64 answers in 0..n-1."""
+    if not isinstance(runs, (list, tuple)):
+        raise TypeError(f"runs must be a list of OneShotRun (from load_omniglot_runs), got {type(runs).__name__}")
+    if not runs:
+        raise ValueError("runs must hold at least one OneShotRun, got an empty list")
+    for k, run in enumerate(runs):
+        if not isinstance(run, OneShotRun):
+            raise TypeError(f"runs[{k}] must be a OneShotRun (from load_omniglot_runs), got {type(run).__name__}")
+        parts = {"training": run.training, "test": run.test, "answer": run.answer}
+        for part, value in parts.items():
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"runs[{k}].{part} must be a tensor, got {type(value).__name__}")
+        if run.training.dtype != torch.uint8 or run.test.dtype != torch.uint8 or run.answer.dtype != torch.int64:
+            raise TypeError(
+                f"runs[{k}] must hold uint8 training and test images and int64 answer, "
+                f"got {run.training.dtype}, {run.test.dtype}, {run.answer.dtype}"
+            )
+        n = run.training.shape[0]
+        if run.training.shape != (n, 1, *hw) or run.test.shape != (n, 1, *hw) or run.answer.shape != (n,):
+            raise ValueError(
+                f"runs[{k}] must hold training and test of shape (n, 1, {hw[0]}, {hw[1]}) (the size asked for) "
+                f"and answer (n,), got {tuple(run.training.shape)}, {tuple(run.test.shape)}, {tuple(run.answer.shape)}"
+            )
+        if n and not 0 <= int(run.answer.min()) <= int(run.answer.max()) < n:
+            raise ValueError(f"runs[{k}].answer must hold indices in 0..{n - 1}, got {run.answer.tolist()}")

@@ -1,4 +1,4 @@
-"""Evaluating a similarity: accuracy over random episodes, and Lake et al.'s 20 one-shot runs."""
+"""Evaluating a similarity: accuracy over random episodes (one N-way K-shot or a grid), Lake et al.'s 20 one-shot runs."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from ..validation import (
 )
 from .classifiers import Distance, nearest_neighbour_classify, prototype_classify
 
-__all__ = ["EpisodeAccuracy", "OneShotResult", "evaluate_episodes", "evaluate_one_shot_runs", "mean_ci95"]
+__all__ = [
+    "EpisodeAccuracy", "OneShotResult", "evaluate_episodes", "evaluate_way_shot", "evaluate_one_shot_runs", "mean_ci95",
+]
 
 Embed = Callable[[torch.Tensor], torch.Tensor]
 
@@ -165,6 +167,89 @@ def evaluate_episodes(
     per_episode = torch.stack(accs).cpu()
     mean, half = mean_ci95(per_episode)
     return EpisodeAccuracy(mean, half, per_episode, n_way, k_shot)
+
+
+def _check_counts(values, name: str, minimum: int) -> tuple[int, ...]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints such as (5, 20), got {describe(values)}")
+    out = tuple(check_int(v, f"{name}[{i}]", minimum=minimum) for i, v in enumerate(values))
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"{name} must hold at least one value and no repeats, got {list(out)}")
+    return out
+
+
+@torch.no_grad()
+def evaluate_way_shot(
+    embed: Embed, images: torch.Tensor, labels: torch.Tensor, *, ways: Sequence[int] = (5, 20),
+    shots: Sequence[int] = (1, 5), n_query: int = 5, n_episodes: int = 200,
+    generator: torch.Generator | None = None, classifier: str = "prototype", batch_size: int = 512,
+) -> dict[tuple[int, int], EpisodeAccuracy]:
+    """``evaluate_episodes`` for every (N, K) of a grid: how accuracy falls with N and rises with K.
+
+    The images are embedded once; each cell ``(n_way, k_shot)`` is then exactly
+    ``evaluate_episodes(embed, images, labels, n_way=n_way, k_shot=k_shot, ...)`` with a copy of
+    ``generator`` as it is at the call. Every cell starts from that same state, so a cell's
+    episodes do not depend on which other cells the grid holds, and
+    ``generator=torch.Generator().manual_seed(s)`` gives each cell what
+    ``evaluate_episodes(..., generator=torch.Generator().manual_seed(s))`` gives. Afterwards
+    ``generator`` is advanced by one draw, so that a second call draws other episodes.
+
+    Parameters
+    ----------
+    embed : callable
+        ``embed(x (B, ...)) -> (B, D)``.
+    images : Tensor of shape (N, ...)
+    labels : Tensor of shape (N,), integer
+    ways : sequence of int >= 2
+        The N of the grid (classes per episode), no repeats.
+    shots : sequence of int >= 1
+        The K of the grid (support examples per class), no repeats.
+    n_query, n_episodes : int
+        Queries per class (>= 1) and episodes per cell (>= 2), as in ``evaluate_episodes``;
+        every class used needs ``max(shots) + n_query`` examples.
+    generator : torch.Generator, optional
+        Its state at the call seeds every cell; None: torch's default generator.
+    classifier : {"prototype", "nearest"}
+    batch_size : int >= 1
+        Images embedded per call of ``embed``.
+
+    Returns
+    -------
+    dict of (n_way, k_shot) -> EpisodeAccuracy
+        One entry per cell, ways in the outer and shots in the inner order.
+
+    Examples
+    --------
+    >>> x = torch.arange(6.0)[:, None].repeat(4, 1); y = torch.arange(6).repeat(4)
+    >>> sorted(evaluate_way_shot(lambda b: b, x, y, ways=(2, 3), shots=(1,), n_query=2, n_episodes=3))
+    [(2, 1), (3, 1)]
+    """
+    if not callable(embed):
+        raise TypeError(f"embed must be callable x -> (B, D), got {describe(embed)}")
+    check_tensor(images, "images", ndim=range(2, 6), shape="(N, ...)")
+    check_labels(labels, n=images.shape[0])
+    ways, shots = _check_counts(ways, "ways", 2), _check_counts(shots, "shots", 1)
+    n_query = check_int(n_query, "n_query", minimum=1)
+    n_episodes = check_int(n_episodes, "n_episodes", minimum=2)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    check_choice(classifier, "classifier", ("prototype", "nearest"))
+    generator = check_generator(generator)
+    for n_way in ways:  # refuse an impossible cell before the (slow) embedding; drawing nothing
+        EpisodeSampler(labels, n_way=n_way, k_shot=max(shots), n_query=n_query, n_episodes=n_episodes)
+    source = generator if generator is not None else torch.default_generator
+    state = source.get_state()
+    z = _embed_all(embed, images, batch_size).flatten(1)
+    results = {}
+    for n_way in ways:
+        for k_shot in shots:
+            cell = torch.Generator(device=source.device)
+            cell.set_state(state)
+            results[(n_way, k_shot)] = evaluate_episodes(
+                lambda b: b, z, labels, n_way=n_way, k_shot=k_shot, n_query=n_query, n_episodes=n_episodes,
+                generator=cell, classifier=classifier, batch_size=len(z),
+            )
+    torch.randint(2, (1,), generator=source, device=source.device)  # advance: the next call draws anew
+    return results
 
 
 @torch.no_grad()

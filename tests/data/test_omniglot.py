@@ -149,3 +149,87 @@ def test_runs_offline_names_the_fetch_command(offline):
     with pytest.raises(DataNotFoundError, match=r"one_shot_runs[\s\S]*data fetch omniglot`[\s\S]*COURSEKIT_DATA"):
         omniglot.load_omniglot_runs()
     assert sorted(offline) == sorted([omniglot._BASE_URL, omniglot._MIRROR_URL])  # both hosts probed, no download
+
+
+# --------------------------------------------------------------------------- held-out characters
+def test_held_out_prefers_the_evaluation_alphabets(tmp_path, offline):
+    root = tmp_path / "omniglot" / "images_evaluation"
+    for c in (1, 2):
+        for d in (1, 2, 3):
+            _glyph(root / "Angelic" / f"character{c:02d}" / f"{c}_{d:02d}.png", 10 * c + d)
+    _fake_run(tmp_path, "run01", list(range(20)))  # present too, and not used
+    x, y, source = omniglot.held_out_characters(size=21, data_home=tmp_path)
+    ref = omniglot.load_omniglot(tmp_path, background="evaluation", size=21)
+    assert source == "evaluation alphabets"
+    assert x.shape == (6, 1, 21, 21) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.equal(x * 255, ref.images.float()) and y.tolist() == [0, 0, 0, 1, 1, 1]
+    runs = omniglot.load_omniglot_runs(tmp_path, size=21)
+    x2, y2, source2 = omniglot.held_out_characters(size=21, data_home=tmp_path, runs=runs)
+    assert source2 == source and torch.equal(x2, x) and torch.equal(y2, y)
+
+
+def test_held_out_falls_back_to_the_runs(tmp_path, offline):
+    answers = [list(range(20)), torch.randperm(20, generator=torch.Generator().manual_seed(1)).tolist()]
+    for k, answer in enumerate(answers):
+        _fake_run(tmp_path, f"run{k + 1:02d}", answer)
+    x, y, source = omniglot.held_out_characters(data_home=tmp_path)  # no evaluation alphabets anywhere
+    assert source == "one-shot runs (2 drawings per character)"
+    assert x.shape == (80, 1, 105, 105) and x.dtype == torch.float32 and float(x.max()) == 1.0
+    # run k: class01..class20 are 20k..20k+19, then each test item takes its answer's class
+    expected = [*range(20), *answers[0], *range(20, 40), *(20 + a for a in answers[1])]
+    assert y.tolist() == expected
+    for i in range(80):  # the fake test item i draws exactly like its training class
+        assert torch.equal(x[i], x[y[i] % 20 + 40 * (y[i] // 20)])
+
+
+def test_held_out_real_runs_without_the_evaluation_alphabets(data_root, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path / "cache"))  # no evaluation set in a user cache
+    monkeypatch.setattr(omniglot.download, "is_online", lambda url, timeout=None: False)
+    if (data_root / "omniglot" / "images_evaluation").exists():
+        pytest.skip("the evaluation alphabets are in COURSEKIT_DATA: the fallback is not taken")
+    runs = omniglot.load_omniglot_runs(size=28)
+    x, y, source = omniglot.held_out_characters(size=28, runs=runs)
+    assert source == "one-shot runs (2 drawings per character)"
+    assert x.shape == (800, 1, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert torch.bincount(y).tolist() == [2] * 400  # 400 characters, two drawings each
+    # run 3 by hand, from its class_labels.txt: item NN is another drawing of training class MM
+    run = data_root / "omniglot" / "one_shot_runs" / "run03"
+    lines = (run / "class_labels.txt").read_text().split()
+    pairs = [(int(t[-6:-4]), int(c[-6:-4])) for t, c in zip(lines[0::2], lines[1::2], strict=True)]
+    assert len(pairs) == 20 and sorted(m for _, m in pairs) == list(range(1, 21))
+    first = 2 * 40  # runs 1 and 2 come first, 40 drawings each
+    for item, cls in pairs:
+        assert y[first + 20 + item - 1] == y[first + cls - 1] == 40 + cls - 1
+        assert torch.equal(x[first + 20 + item - 1] * 255, runs[2].test[item - 1].float())
+    assert torch.equal(y, omniglot.held_out_characters(size=28)[1])  # loading the runs itself: the same
+
+
+def test_held_out_bad_input(tmp_path, offline):
+    run = omniglot.OneShotRun("run01", torch.zeros(20, 1, 8, 8, dtype=torch.uint8),
+                              torch.zeros(20, 1, 8, 8, dtype=torch.uint8), torch.arange(20))
+    with pytest.raises(TypeError, match="size must be None, an int or a"):
+        omniglot.held_out_characters(size="28")
+    with pytest.raises(ValueError, match=r"size must be positive, got \(0, 0\)"):
+        omniglot.held_out_characters(size=0)
+    with pytest.raises(TypeError, match="data_home must be None, a str or a PathLike, got int"):
+        omniglot.held_out_characters(data_home=5)
+    with pytest.raises(TypeError, match="runs must be a list of OneShotRun .* got OneShotRun"):
+        omniglot.held_out_characters(size=8, runs=run)
+    with pytest.raises(ValueError, match="runs must hold at least one OneShotRun, got an empty list"):
+        omniglot.held_out_characters(size=8, runs=[])
+    with pytest.raises(TypeError, match=r"runs\[1\] must be a OneShotRun .* got Tensor"):
+        omniglot.held_out_characters(size=8, runs=[run, torch.zeros(3)])
+    with pytest.raises(ValueError, match=r"runs\[0\] must hold training and test of shape \(n, 1, 28, 28\)"):
+        omniglot.held_out_characters(size=28, runs=[run])
+    with pytest.raises(ValueError, match=r"shape \(n, 1, 105, 105\)"):  # no size: the drawings' own
+        omniglot.held_out_characters(runs=[run])
+    float_run = omniglot.OneShotRun("r", run.training.float(), run.test, run.answer)
+    with pytest.raises(TypeError, match=r"runs\[0\] must hold uint8 training and test images and int64 answer"):
+        omniglot.held_out_characters(size=8, runs=[float_run])
+    bad_answer = omniglot.OneShotRun("r", run.training, run.test, torch.arange(20) + 1)
+    with pytest.raises(ValueError, match=r"runs\[0\].answer must hold indices in 0..19"):
+        omniglot.held_out_characters(size=8, runs=[bad_answer])
+    with pytest.raises(DataNotFoundError, match=r"one_shot_runs[\s\S]*COURSEKIT_DATA"):  # nothing anywhere
+        omniglot.held_out_characters(data_home=tmp_path)
+    x, y, _ = omniglot.held_out_characters(size=8, runs=[run])  # offline, runs given: nothing is read
+    assert x.shape == (40, 1, 8, 8) and y.tolist() == [*range(20), *range(20)]
