@@ -32,6 +32,12 @@ from .budget import BudgetBar, TrainingBudget
 __all__ = ["History", "Run", "fit", "to_device"]
 
 
+def _scalar(value: float | torch.Tensor) -> float:
+    """A float from a number or a 0-d tensor, which may still require grad (a loss straight
+    from the forward pass): detached first, so recording it never warns."""
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
+
 @dataclass
 class History:
     """What :func:`fit` saw: the loss and metrics of every step, and of every evaluation.
@@ -70,9 +76,9 @@ class History:
         **metrics : float or 0-d Tensor
         """
         self.step.append(int(step))
-        self.loss.append(float(loss))
+        self.loss.append(_scalar(loss))
         for k, v in metrics.items():
-            self.metrics.setdefault(k, []).append(float(v))
+            self.metrics.setdefault(k, []).append(_scalar(v))
 
     def record_eval(self, step: int, **metrics: float | torch.Tensor) -> None:
         """Append one evaluation, made after ``step``.
@@ -84,7 +90,7 @@ class History:
         """
         self.eval_step.append(int(step))
         for k, v in metrics.items():
-            self.eval_metrics.setdefault(k, []).append(float(v))
+            self.eval_metrics.setdefault(k, []).append(_scalar(v))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain lists and dicts, ready for JSON.

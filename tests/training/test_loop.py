@@ -1,3 +1,4 @@
+import warnings
 """coursekit.training.loop: fit (steps, budgets, evaluation, history, devices, progress bars), TrainingBudget, Run."""
 
 from collections import namedtuple
@@ -203,3 +204,13 @@ def _fit(**kwargs):
 def test_rejects_bad_input(kwargs, err, match):
     with pytest.raises(err, match=match):
         _fit(**kwargs)
+
+
+def test_history_records_a_loss_that_still_requires_grad_without_warning():
+    w = torch.tensor(2.0, requires_grad=True)
+    h = History()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when float() meets a tensor that requires grad
+        h.record(1, w * 3, fraction=w / 4)
+        h.record_eval(1, accuracy=w - 1.5)
+    assert h.loss == [6.0] and h.metrics == {"fraction": [0.5]} and h.eval_metrics == {"accuracy": [0.5]}
