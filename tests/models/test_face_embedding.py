@@ -77,3 +77,21 @@ def test_rejects_bad_input():
         net(torch.zeros(2, 1, 32, 32, dtype=torch.uint8))
     with pytest.raises(ValueError, match=r"at least 16×16 pixels, got \(8, 8\)"):
         net(torch.rand(2, 1, 8, 8))
+
+
+def test_channels_last_layout_is_the_same_function_as_the_default_layout():
+    torch.manual_seed(0)
+    net = FaceEmbeddingNet(embedding_dim=16, width=8).double()
+    assert net.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    plain = FaceEmbeddingNet(embedding_dim=16, width=8).double()
+    plain.load_state_dict(net.state_dict())
+    plain.to(memory_format=torch.contiguous_format)
+    assert net.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)  # load kept the layout
+    assert plain.features[0][0].weight.is_contiguous()
+    x = torch.rand(5, 1, 40, 40, dtype=torch.float64)
+    for mode in ("train", "eval"):
+        getattr(net, mode)(), getattr(plain, mode)()
+        features = plain.features(x)  # default layout all the way: the reference
+        assert features.is_contiguous()
+        reference = torch.nn.functional.normalize(plain.head(features.flatten(1)), dim=1)
+        torch.testing.assert_close(net(x), reference, rtol=0, atol=1e-12)
