@@ -191,8 +191,11 @@ def compare(net, content, style, size, steps):
     hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == size and j <= best["loss"]]
     result = dict(content=content, style=style, tutorial=best, image=image, loss=reached, seconds=None)
     if not hits:
-        print(f"  coursekit: did NOT reach the tutorial's best loss {best['loss']:.6g} (its best at {size} px: "
-              f"{min(full):.6g}, tutorial's model says {reached:.6g}) in {t_total:.1f} s")
+        at = hist.seconds[hist.total.index(min(full))]
+        print(f"  coursekit: did NOT reach the tutorial's best loss {best['loss']:.6g}: its best at {size} px is "
+              f"{min(full):.6g} (tutorial's model: {reached:.6g}) at {at:.1f} s, run stopped at {t_total:.1f} s")
+        print(f"  time to the tutorial's best loss: coursekit never / tutorial {best['t']:.1f} s: ratio undefined "
+              f"(goal <= {GOAL}x: NOT met)")
         return result
     i = hits[0]
     n_small = [sum(1 for s in hist.size[: i + 1] if s == sz) for sz in sizes]
@@ -217,7 +220,7 @@ def save_png(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(results), 4, figsize=(13, 3.6 * len(results)), squeeze=False)
+    fig, axes = plt.subplots(len(results), 4, figsize=(13, 3.8 * len(results)), squeeze=False, layout="constrained")
     for row, (name, r) in zip(axes, results.items(), strict=True):
         t = r["tutorial"]
         ours = (f"coursekit at that loss\nloss {r['loss']:.4g}, {r['seconds']:.1f} s "
@@ -229,7 +232,6 @@ def save_png(results: dict, path: Path) -> None:
             ax.imshow(img.clamp(0, 1).permute(1, 2, 0).numpy())
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
