@@ -191,7 +191,7 @@ def compare(net, content, style, size, steps):
     hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == size and j <= best["loss"]]
     result = dict(content=content, style=style, tutorial=best, image=image, loss=reached, seconds=None)
     if not hits:
-        at = hist.seconds[hist.total.index(min(full))]
+        at = result["best_seconds"] = hist.seconds[hist.total.index(min(full))]
         print(f"  coursekit: did NOT reach the tutorial's best loss {best['loss']:.6g}: its best at {size} px is "
               f"{min(full):.6g} (tutorial's model: {reached:.6g}) at {at:.1f} s, run stopped at {t_total:.1f} s")
         print(f"  time to the tutorial's best loss: coursekit never / tutorial {best['t']:.1f} s: ratio undefined "
@@ -225,7 +225,7 @@ def save_png(results: dict, path: Path) -> None:
         t = r["tutorial"]
         ours = (f"coursekit at that loss\nloss {r['loss']:.4g}, {r['seconds']:.1f} s "
                 f"({r['seconds'] / t['t']:.2f}x)" if r["seconds"] is not None
-                else f"coursekit's best (target NOT reached)\nloss {r['loss']:.4g}")
+                else f"coursekit's best (target NOT reached)\nloss {r['loss']:.4g} at {r['best_seconds']:.1f} s")
         titles = [f"content\n({name})", "style", f"tutorial's best\nloss {t['loss']:.4g} at {t['t']:.1f} s "
                   f"(call {t['call']})", ours]
         for ax, img, title in zip(row, (r["content"], r["style"], t["image"], r["image"]), titles, strict=True):
