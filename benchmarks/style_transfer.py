@@ -8,28 +8,31 @@ with its defaults, ``input_img.clamp_(0, 1)`` inside the closure, ``while run[0]
 
 coursekit: ``transfer_style`` on the *same* network, layers and weights, written with
 coursekit's costs (the tutorial's loss equals α J_content/n + Σ λ_l J_style[l] with α = 2 and
-λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine (30
-evaluations at a quarter and at half the size, then full size), L-BFGS with a strong-Wolfe line
-search. The clock stops at the first full-size
-evaluation whose loss is at most the tutorial's final loss.
+λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine, L-BFGS with a
+strong-Wolfe line search. The target is the tutorial's *best* loss (its loop can diverge on the
+offline network, so its final loss would flatter us); coursekit's clock stops at its first
+full-size evaluation (an image in [0, 1], the same float32 objective) at or below that loss.
 
-Network: torchvision's ImageNet VGG-19 when it is in the torch cache, else the same random,
-rescaled fallback for both (printed). One run each, same process. Tests never run this.
+Networks: torchvision's ImageNet VGG-19 when it is in the torch cache, and always the offline
+random, rescaled fallback; each gives its own ratio (time to the tutorial's best loss /
+the tutorial's time to it; the goal is <= 0.33x). One run each, same process. The images side
+by side go to ``--png``. Tests never run this.
 
-    python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N]
+    python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N] [--png PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from coursekit.data import content_image, style_image
-from coursekit.models.vgg import VGG19_LAYERS, vgg19_features
+from coursekit.models.vgg import VGG19_LAYERS, imagenet_weights_file, vgg19_features
 from coursekit.style import transfer_style
 
 TUTORIAL_CONV = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"]  # conv_1 .. conv_5
@@ -129,8 +132,8 @@ def run_style_transfer(cnn, mean, std, content_img, style_img, input_img, num_st
             loss = style_score + content_score
             loss.backward()
             run[0] += 1
-            if log is not None:
-                log.append((time.perf_counter(), loss.item()))
+            if log is not None:  # benchmark instrumentation: time, loss and the evaluated image
+                log(time.perf_counter(), loss.item(), input_img)
             return style_score + content_score
         optimizer.step(closure)
     with torch.no_grad():
@@ -146,6 +149,94 @@ def tutorial_loss(model, style_losses, content_losses, img):
 
 # ---- the comparison ---------------------------------------------------------------------------
 
+GOAL = 0.33
+
+
+def compare(net, content, style, size, steps):
+    """One network: the tutorial's loop, then coursekit to the tutorial's best loss."""
+    mean, std = net.mean.view(-1), net.std.view(-1)
+    best = {"loss": float("inf")}
+
+    def log(t, loss, img):
+        best["calls"] = best.get("calls", 0) + 1
+        if loss < best["loss"]:
+            best.update(loss=loss, t=t, call=best["calls"], image=img.detach()[0].clone())
+
+    start = time.perf_counter()
+    out, model, s_losses, c_losses = run_style_transfer(
+        net.body, mean, std, content[None], style[None], content[None].clone(), num_steps=steps, log=log)
+    t_tutorial = time.perf_counter() - start
+    final = tutorial_loss(model, s_losses, c_losses, out)
+    initial = tutorial_loss(model, s_losses, c_losses, content[None])
+    best["t"] -= start
+    print(f"  tutorial: {best['calls']} closure calls in {t_tutorial:.1f} s, loss {initial:.6g} -> final "
+          f"{final:.6g}; BEST {best['loss']:.6g} at call {best['call']}, {best['t']:.1f} s"
+          + ("  (then it diverged)" if final > 2 * best["loss"] else ""))
+
+    n_c = {name: net(content[None])[name].shape[1] for name in TUTORIAL_CONV}
+    style_layers = {name: 4e6 / n_c[name] ** 2 for name in TUTORIAL_CONV}
+    kw = dict(extractor=net, content_layer=TUTORIAL_CONTENT, style_layers=style_layers, alpha=2.0,
+              beta=1.0, init="content", progress=False, rtol=0.0)
+    _, check = transfer_style(content, style, schedule=[(size, 1)], **kw)
+    same = tutorial_loss(model, s_losses, c_losses, content[None])
+    print(f"  same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {same:.6g}")
+
+    sizes = [max(16, size // 4), max(16, size // 2)]
+    start = time.perf_counter()
+    image, hist = transfer_style(content, style, schedule=coarse_to_fine(size, steps), target_cost=best["loss"], **kw)
+    t_total = time.perf_counter() - start
+    with torch.no_grad():  # the returned image, re-scored by the tutorial's own model
+        reached = tutorial_loss(model, s_losses, c_losses, image[None])
+    full = [j for j, s in zip(hist.total, hist.size, strict=True) if s == size]
+    hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == size and j <= best["loss"]]
+    result = dict(content=content, style=style, tutorial=best, image=image, loss=reached, seconds=None)
+    if not hits:
+        at = result["best_seconds"] = hist.seconds[hist.total.index(min(full))]
+        print(f"  coursekit: did NOT reach the tutorial's best loss {best['loss']:.6g}: its best at {size} px is "
+              f"{min(full):.6g} (tutorial's model: {reached:.6g}) at {at:.1f} s, run stopped at {t_total:.1f} s")
+        print(f"  time to the tutorial's best loss: coursekit never / tutorial {best['t']:.1f} s: ratio undefined "
+              f"(goal <= {GOAL}x: NOT met)")
+        return result
+    i = hits[0]
+    n_small = [sum(1 for s in hist.size[: i + 1] if s == sz) for sz in sizes]
+    result["seconds"] = hist.seconds[i]
+    ratio = hist.seconds[i] / best["t"]
+    print(f"  coursekit: reached the tutorial's best loss {best['loss']:.6g} (at {hist.total[i]:.6g}; the "
+          f"tutorial's model scores the image {reached:.6g}) after {n_small[0]} evaluations at {sizes[0]} px + "
+          f"{n_small[1]} at {sizes[1]} px + {i + 1 - sum(n_small)} at {size} px, {hist.seconds[i]:.1f} s")
+    print(f"  time to the tutorial's best loss: coursekit {hist.seconds[i]:.1f} s / tutorial {best['t']:.1f} s = "
+          f"ratio {ratio:.2f}x (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'})")
+    return result
+
+
+def coarse_to_fine(size: int, steps: int) -> list[tuple[int, int]]:
+    """coursekit's coarse-to-fine schedule: a quarter and half the size, then full size."""
+    return [(max(16, size // 4), 30), (max(16, size // 2), 30), (size, 2 * steps)]
+
+
+def save_png(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(results), 4, figsize=(13, 3.8 * len(results)), squeeze=False, layout="constrained")
+    for row, (name, r) in zip(axes, results.items(), strict=True):
+        t = r["tutorial"]
+        ours = (f"coursekit at that loss\nloss {r['loss']:.4g}, {r['seconds']:.1f} s "
+                f"({r['seconds'] / t['t']:.2f}x)" if r["seconds"] is not None
+                else f"coursekit's best (target NOT reached)\nloss {r['loss']:.4g} at {r['best_seconds']:.1f} s")
+        titles = [f"content\n({name})", "style", f"tutorial's best\nloss {t['loss']:.4g} at {t['t']:.1f} s "
+                  f"(call {t['call']})", ours]
+        for ax, img, title in zip(row, (r["content"], r["style"], t["image"], r["image"]), titles, strict=True):
+            ax.imshow(img.clamp(0, 1).permute(1, 2, 0).numpy())
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=256)
@@ -153,6 +244,7 @@ def main() -> None:
     p.add_argument("--content", default="astronaut")
     p.add_argument("--style", default="starry_night")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--png", type=Path, default=Path(__file__).parent / "out" / "style_transfer.png")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -161,54 +253,20 @@ def main() -> None:
     content = content_image(a.content, size=(a.size, a.size))
     style = style_image(a.style, size=(a.size, a.size))
     layers = sorted(set(TUTORIAL_CONV), key=VGG19_LAYERS.index)
-    net = vgg19_features(layers, weights="auto", pool="max", generator=torch.Generator().manual_seed(0))
-    net.rescale_([content[None], style[None]])  # no-op for ImageNet weights
-    print("network:", net.weights_source)
-    mean, std = net.mean.view(-1), net.std.view(-1)
-
-    log: list[tuple[float, float]] = []
-    start = time.perf_counter()
-    out, model, s_losses, c_losses = run_style_transfer(
-        net.body, mean, std, content[None], style[None], content[None].clone(), num_steps=a.steps, log=log)
-    t_tutorial = time.perf_counter() - start
-    final = tutorial_loss(model, s_losses, c_losses, out)
-    initial = tutorial_loss(model, s_losses, c_losses, content[None])
-    best_i = min(range(len(log)), key=lambda i: log[i][1])
-    best, t_best = log[best_i][1], log[best_i][0] - start
-    print(f"tutorial: {len(log)} closure calls, {t_tutorial:.1f} s, loss {initial:.6g} -> final {final:.6g} "
-          f"(best {best:.6g} at call {best_i + 1}, {t_best:.1f} s)")
-    if final > initial:
-        print("  the tutorial's loop diverged (final loss above the start): its final loss is no target; "
-              "the target below is its best loss")
-    target = min(final, best)  # coursekit runs until it reaches both (or its budget)
-
-    n_c = {name: net(content[None])[name].shape[1] for name in TUTORIAL_CONV}
-    style_layers = {name: 4e6 / n_c[name] ** 2 for name in TUTORIAL_CONV}
-    kw = dict(extractor=net, content_layer=TUTORIAL_CONTENT, style_layers=style_layers, alpha=2.0,
-              beta=1.0, init="content", progress=False, rtol=0.0)
-    _, check = transfer_style(content, style, schedule=[(a.size, 1)], **kw)
-    same = tutorial_loss(model, s_losses, c_losses, content[None])
-    print(f"same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {same:.6g}")
-
-    sizes = [max(16, a.size // 4), max(16, a.size // 2)]
-    schedule = [(sizes[0], 30), (sizes[1], 30), (a.size, 2 * a.steps)]
-    start = time.perf_counter()
-    _, hist = transfer_style(content, style, schedule=schedule, target_cost=target, **kw)
-    t_total = time.perf_counter() - start
-    t_peer = {final: t_tutorial, best: t_best}
-    full = [j for j, s in zip(hist.total, hist.size, strict=True) if s == a.size]
-    for name, goal in (("final", final), ("best", best)):
-        hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == a.size and j <= goal]
-        if not hits:
-            print(f"coursekit did not reach the tutorial's {name} loss {goal:.6g} "
-                  f"(its best at {a.size} px: {min(full):.6g}) in {t_total:.1f} s")
-            continue
-        i = hits[0]
-        n_small = [sum(1 for s in hist.size[: i + 1] if s == size) for size in sizes]
-        print(f"coursekit reached the tutorial's {name} loss {goal:.6g} after {n_small[0]} evaluations at "
-              f"{sizes[0]} px + {n_small[1]} at {sizes[1]} px + {i + 1 - sum(n_small)} at {a.size} px, "
-              f"{hist.seconds[i]:.1f} s: ratio "
-              f"{hist.seconds[i] / t_peer[goal]:.2f}x the tutorial's {t_peer[goal]:.1f} s (goal <= 0.33x)")
+    networks = {}
+    if imagenet_weights_file().is_file():
+        networks["ImageNet VGG-19"] = vgg19_features(layers, weights="imagenet", pool="max")
+    else:
+        print(f"ImageNet VGG-19 weights not found at {imagenet_weights_file()}: only the offline network "
+              "is compared")
+    offline = vgg19_features(layers, weights="random", pool="max", generator=torch.Generator().manual_seed(0))
+    networks["offline VGG-19"] = offline.rescale_([content[None], style[None]])
+    results = {}
+    for name, net in networks.items():
+        print(f"{name}: {net.weights_source}")
+        results[name] = compare(net, content, style, a.size, a.steps)
+    save_png(results, a.png)
+    print(f"images side by side: {a.png}")
 
 
 if __name__ == "__main__":

@@ -180,12 +180,17 @@ class _Objective:
         self.net, self.content_layer, self.style_weights = net, content_layer, style_weights
         self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
         with torch.no_grad():
-            self.a_C = net(content[None])[content_layer]
-            acts = net(style[None])
+            self.a_C = self._activations(content)[content_layer]
+            acts = self._activations(style)
             self.grams = {k: _normalized_gram(acts[k]) for k in style_weights}  # once per stage
 
+    def _activations(self, image: torch.Tensor):
+        # channels-last (NHWC) input: ~1.5x faster convolutions on CPU (oneDNN), still float32;
+        # targets and G go through the same kernels, so J_content(C, C) is exactly 0
+        return self.net(image[None].contiguous(memory_format=torch.channels_last))
+
     def __call__(self, image: torch.Tensor):
-        acts = self.net(image[None])
+        acts = self._activations(image)
         a_G = acts[self.content_layer]
         # J_content per activation, so that α/β does not change with the image size
         j_content = content_cost(self.a_C, a_G) / a_G.numel()
