@@ -3,6 +3,7 @@
 - :mod:`.loop`: ``fit``, ``History``, ``Run`` (model, history, metrics, info; ``seconds``, ``steps``).
 - :mod:`.budget`: ``TrainingBudget`` (max_steps and/or max_seconds), ``CosineByBudget``, and
   ``BudgetBar``, the progress bar over the budget that binds.
+- :mod:`.threads`: ``ThreadTuner``, torch's CPU thread count chosen by timing steps (``fit(threads="auto")``).
 - :mod:`.cached`: ``cached_run``, a ``Run`` cached by its explicit parameters (``coursekit.cache``).
 - :mod:`.classifier`: tensor classifiers (clips, signals) with cross-entropy (notebook 07).
 - :mod:`.text`: Kim's CNN-rand on sentences (notebook 07).
@@ -24,10 +25,11 @@ from .loop import History, Run, fit, to_device
 from .protonet import GlyphEpisodes, autocast_dtype, omniglot_encoder, train_protonet
 from .siamese import train_siamese_head
 from .text import TokenBatches, holdout_split, kfold_splits, train_text_cnn
+from .threads import ThreadTuner
 
 __all__ = [
     "fit", "History", "Run", "to_device",
-    "TrainingBudget", "CosineByBudget", "BudgetBar",
+    "TrainingBudget", "CosineByBudget", "BudgetBar", "ThreadTuner",
     "cached_run",
     "TensorBatches", "predict", "accuracy", "train_classifier",
     "TokenBatches", "holdout_split", "kfold_splits", "train_text_cnn",

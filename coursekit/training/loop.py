@@ -28,6 +28,7 @@ from torch import nn
 from .. import config
 from ..validation import check_device, check_int, describe
 from .budget import BudgetBar, TrainingBudget
+from .threads import ThreadTuner
 
 __all__ = ["History", "Run", "fit", "to_device"]
 
@@ -194,6 +195,7 @@ def fit(
     progress: bool = True,
     desc: str = "train",
     history: History | None = None,
+    threads: str | None = None,
 ) -> History:
     """Train ``model`` by calling ``step_fn`` on each batch and stepping ``optimizer``.
 
@@ -227,6 +229,10 @@ def fit(
         The bar's label.
     history : History, optional
         Continue appending to an earlier run's history (step numbers continue).
+    threads : {None, "auto"}
+        ``"auto"`` on a CPU: choose torch's thread count by timing steps, again every minute
+        (:class:`~coursekit.training.threads.ThreadTuner`: on a shared machine one thread can be
+        faster than two); the count is restored at the end. None leaves it alone.
 
     Returns
     -------
@@ -254,6 +260,8 @@ def fit(
         eval_every = check_int(eval_every, "eval_every", minimum=1)
     if history is not None and not isinstance(history, History):
         raise TypeError(f"history must be a History or None, got {describe(history)}")
+    if threads not in (None, "auto"):
+        raise ValueError(f"threads must be None or 'auto', got {threads!r}")
     device = config.device() if device is None else check_device(device)
     model.to(device)
     hist = history if history is not None else History()
@@ -281,6 +289,7 @@ def fit(
     if max_steps is not None:
         total = max_steps if total is None else min(total, max_steps)
     bar = BudgetBar(total, budget.max_seconds if budget is not None else None, desc, progress)
+    tuner = ThreadTuner() if threads == "auto" and device.type == "cpu" else None
     done = False
     n_done = 0
     model.train()
@@ -301,6 +310,8 @@ def fit(
                 step += 1
                 n_done += 1
                 hist.record(step, loss.detach(), **metrics)
+                if tuner is not None:
+                    tuner.step_done()
                 elapsed = time.perf_counter() - start
                 bar.update(n_done, elapsed, hist.loss[-1])
                 if eval_every is not None and step % eval_every == 0:
@@ -314,6 +325,8 @@ def fit(
                 break
     finally:
         bar.close()
+        if tuner is not None:
+            tuner.close()
     run_eval()
     hist.seconds += time.perf_counter() - start
     hist.cpu_seconds += time.process_time() - cpu_start

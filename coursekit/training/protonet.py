@@ -11,7 +11,9 @@ their distractors look alike.
 
 Speed: the encoder runs in the channels-last memory layout under bfloat16 autocast where the
 hardware does bfloat16 (``precision="auto"``), about 3x faster per episode on an AVX-512 CPU
-than float32 in the default layout; batch norm and the loss stay float32. Weights are cached
+than float32 in the default layout; the loss stays float32. On a CPU the number of threads is
+chosen by timing episodes, again every minute (``fit(threads="auto")``): on a machine shared
+with other programs one thread does more episodes per second than two. Weights are cached
 with :mod:`coursekit.cache`.
 """
 
@@ -251,7 +253,7 @@ def train_protonet(
     try:
         hist = fit(encoder, episodes, step, optimizer, budget=budget, device=device,
                    scheduler=CosineByBudget(optimizer, lr, budget), eval_fn=eval_fn, eval_every=eval_every,
-                   progress=progress, desc="protonet")
+                   progress=progress, desc="protonet", threads="auto")
     finally:
         encoder.to(memory_format=torch.contiguous_format)
     encoder.eval()

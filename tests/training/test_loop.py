@@ -1,6 +1,6 @@
-import warnings
 """coursekit.training.loop: fit (steps, budgets, evaluation, history, devices, progress bars), TrainingBudget, Run."""
 
+import warnings
 from collections import namedtuple
 
 import pytest
