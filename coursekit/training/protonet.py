@@ -207,6 +207,7 @@ def train_protonet(
     strength: float = 1.0, groups: torch.Tensor | None = None, within_group: float = 0.0,
     precision: Precision = "auto", generator: torch.Generator | None = None,
     device: torch.device | str | None = None, progress: bool = True, eval_fn=None, eval_every: int | None = None,
+    threads: str | None = "auto",
 ) -> Run:
     """Train ``encoder`` in place on episodes of (``images``, ``labels``) with the prototypical loss.
 
@@ -233,6 +234,9 @@ def train_protonet(
     progress : bool
     eval_fn, eval_every
         See :func:`~coursekit.training.loop.fit`.
+    threads : {"auto", None}
+        ``"auto"``: on a CPU, the thread count is chosen by timing episodes (see
+        :class:`~coursekit.training.threads.ThreadTuner`); None keeps torch's setting.
 
     Returns
     -------
@@ -253,7 +257,7 @@ def train_protonet(
     try:
         hist = fit(encoder, episodes, step, optimizer, budget=budget, device=device,
                    scheduler=CosineByBudget(optimizer, lr, budget), eval_fn=eval_fn, eval_every=eval_every,
-                   progress=progress, desc="protonet", threads="auto")
+                   progress=progress, desc="protonet", threads=threads)
     finally:
         encoder.to(memory_format=torch.contiguous_format)
     encoder.eval()

@@ -117,6 +117,22 @@ def test_a_time_budget_stops_training_after_the_step_that_spends_it(monkeypatch)
     assert run.steps == 3 and len(run.history.loss) == 3
 
 
+def test_threads_auto_restores_the_count_and_a_bad_choice_is_rejected():
+    x, y = _glyphs()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for threads in ("auto", None):
+            run = train_protonet(Conv4(hidden=4, n_blocks=1), x, y, TrainingBudget(max_steps=9), n_way=3, k_shot=1,
+                                 n_query=1, progress=False, device="cpu", threads=threads)
+            assert run.steps == 9 and torch.get_num_threads() == 2
+        with pytest.raises(ValueError, match="threads must be None or 'auto', got 'many'"):
+            train_protonet(Conv4(hidden=4, n_blocks=1), x, y, TrainingBudget(max_steps=1), n_way=3, k_shot=1, n_query=1, progress=False,
+                           device="cpu", threads="many")
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_training_lowers_the_episode_loss():
     x, y = _glyphs(12, 16)
     torch.manual_seed(0)
