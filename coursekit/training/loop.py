@@ -230,7 +230,8 @@ def fit(
     history : History, optional
         Continue appending to an earlier run's history (step numbers continue).
     threads : {None, "auto"}
-        ``"auto"`` on a CPU: choose torch's thread count by timing steps, again every minute
+        ``"auto"`` on a CPU: choose torch's thread count by timing steps, and time them again
+        after a minute, then less often while the choice holds
         (:class:`~coursekit.training.threads.ThreadTuner`: on a shared machine one thread can be
         faster than two); the count is restored at the end. None leaves it alone.
 

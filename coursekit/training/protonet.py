@@ -12,7 +12,7 @@ their distractors look alike.
 Speed: the encoder runs in the channels-last memory layout under bfloat16 autocast where the
 hardware does bfloat16 (``precision="auto"``), about 3x faster per episode on an AVX-512 CPU
 than float32 in the default layout; the loss stays float32. On a CPU the number of threads is
-chosen by timing episodes, again every minute (``fit(threads="auto")``): on a machine shared
+chosen by timing episodes, and timed again as training goes on (``fit(threads="auto")``): on a machine shared
 with other programs one thread does more episodes per second than two. Weights are cached
 with :mod:`coursekit.cache`.
 """
