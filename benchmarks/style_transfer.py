@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -173,15 +174,15 @@ def compare(net, content, style, size, steps):
           f"{final:.6g}; BEST {best['loss']:.6g} at call {best['call']}, {best['t']:.1f} s"
           + ("  (then it diverged)" if final > 2 * best["loss"] else ""))
 
-    n_c = {name: net(content[None])[name].shape[1] for name in TUTORIAL_CONV}
+    with torch.no_grad():
+        acts = net(content[None])  # one pass gives every layer's channel count
+    n_c = {name: acts[name].shape[1] for name in TUTORIAL_CONV}
     style_layers = {name: 4e6 / n_c[name] ** 2 for name in TUTORIAL_CONV}
     kw = dict(extractor=net, content_layer=TUTORIAL_CONTENT, style_layers=style_layers, alpha=2.0,
               beta=1.0, init="content", progress=False, rtol=0.0)
     _, check = transfer_style(content, style, schedule=[(size, 1)], **kw)
-    same = tutorial_loss(model, s_losses, c_losses, content[None])
-    print(f"  same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {same:.6g}")
+    print(f"  same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {initial:.6g}")
 
-    sizes = [max(16, size // 4), max(16, size // 2)]
     start = time.perf_counter()
     image, hist = transfer_style(content, style, schedule=coarse_to_fine(size, steps), target_cost=best["loss"], **kw)
     t_total = time.perf_counter() - start
@@ -198,12 +199,12 @@ def compare(net, content, style, size, steps):
               f"(goal <= {GOAL}x: NOT met)")
         return result
     i = hits[0]
-    n_small = [sum(1 for s in hist.size[: i + 1] if s == sz) for sz in sizes]
+    stages = " + ".join(f"{n} at {s} px" for s, n in Counter(hist.size[: i + 1]).items())  # evaluations per size
     result["seconds"] = hist.seconds[i]
     ratio = hist.seconds[i] / best["t"]
     print(f"  coursekit: reached the tutorial's best loss {best['loss']:.6g} (at {hist.total[i]:.6g}; the "
-          f"tutorial's model scores the image {reached:.6g}) after {n_small[0]} evaluations at {sizes[0]} px + "
-          f"{n_small[1]} at {sizes[1]} px + {i + 1 - sum(n_small)} at {size} px, {hist.seconds[i]:.1f} s")
+          f"tutorial's model scores the image {reached:.6g}) after evaluations {stages}, "
+          f"{hist.seconds[i]:.1f} s")
     print(f"  time to the tutorial's best loss: coursekit {hist.seconds[i]:.1f} s / tutorial {best['t']:.1f} s = "
           f"ratio {ratio:.2f}x (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'})")
     return result
