@@ -8,9 +8,10 @@ with its defaults, ``input_img.clamp_(0, 1)`` inside the closure, ``while run[0]
 
 coursekit: ``transfer_style`` on the *same* network, layers and weights, written with
 coursekit's costs (the tutorial's loss equals α J_content/n + Σ λ_l J_style[l] with α = 2 and
-λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine, L-BFGS with a
-strong-Wolfe line search. The target is the tutorial's *best* loss (its loop can diverge on the
-offline network, so its final loss would flatter us); coursekit's clock stops at its first
+λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine, L-BFGS with unit
+steps that goes back to its best image, with an empty memory, when a step overshoots. The
+target is the tutorial's *best* loss (its loop can diverge on the offline network, so its
+final loss would flatter us); coursekit's clock stops at its first
 full-size evaluation (an image in [0, 1], the same float32 objective) at or below that loss.
 
 Networks: torchvision's ImageNet VGG-19 when it is in the torch cache, and always the offline

@@ -6,7 +6,8 @@ inits, the content's fine detail the small image could not hold) as the start of
 larger stage (cheap early steps fix the large-scale layout; Gatys et al. 2017). J only ever
 sees pixels in [0, 1]; every evaluation of J is counted, snapshots are kept every
 ``snapshot_every`` evaluations, and a tqdm bar shows progress. The costs are those of
-``coursekit.style.costs``.
+``coursekit.style.costs``, evaluated by ``coursekit.style.objective`` (validated once, with a
+faster Gram backward).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..validation import (
     check_int,
     check_tensor,
 )
-from .costs import content_cost, gram_matrix, gram_style_cost, total_variation
+from .objective import StageObjective
 
 __all__ = ["GATYS_STYLE_LAYERS", "TransferHistory", "transfer_style", "resize_image", "shuffle_patches"]
 
@@ -44,7 +45,7 @@ class TransferHistory:
     Attributes
     ----------
     evaluation : list of int
-        1, 2, ...: every forward + backward pass is counted (L-BFGS line-search calls included).
+        1, 2, ...: every forward + backward pass is counted (steps that were undone included).
     total : list of float
         The weighted sum J that was minimised.
     content, style, tv : list of float
@@ -169,38 +170,6 @@ def _check_schedule(schedule) -> list[tuple[int, int]]:
     return out
 
 
-def _normalized_gram(a: torch.Tensor) -> torch.Tensor:
-    return gram_matrix(a) / (a.shape[-2] * a.shape[-1])  # G / (n_H n_W): independent of the size
-
-
-class _Objective:
-    """J at one stage: targets computed once, then ``(total, parts)`` for a generated image."""
-
-    def __init__(self, net, content, style, content_layer, style_weights, alpha, beta, tv_weight):
-        self.net, self.content_layer, self.style_weights = net, content_layer, style_weights
-        self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
-        with torch.no_grad():
-            self.a_C = self._activations(content)[content_layer]
-            acts = self._activations(style)
-            self.grams = {k: _normalized_gram(acts[k]) for k in style_weights}  # once per stage
-
-    def _activations(self, image: torch.Tensor):
-        # channels-last (NHWC) input: ~1.5x faster convolutions on CPU (oneDNN), still float32;
-        # targets and G go through the same kernels, so J_content(C, C) is exactly 0
-        return self.net(image[None].contiguous(memory_format=torch.channels_last))
-
-    def __call__(self, image: torch.Tensor):
-        acts = self._activations(image)
-        a_G = acts[self.content_layer]
-        # J_content per activation, so that α/β does not change with the image size
-        j_content = content_cost(self.a_C, a_G) / a_G.numel()
-        j_style = sum(w * gram_style_cost(self.grams[k], _normalized_gram(acts[k]))
-                      for k, w in self.style_weights.items())
-        j_tv = total_variation(image) / image.numel() if self.tv_weight else image.new_zeros(())
-        total = self.alpha * j_content + self.beta * j_style + self.tv_weight * j_tv
-        return total, (j_content, j_style, j_tv)
-
-
 def _initial_image(init, content, noise, generator):
     if isinstance(init, torch.Tensor):
         return _check_image(init, "init").to(content)
@@ -261,10 +230,13 @@ def transfer_style(
     noise : float in [0, 1]
         The share of noise for ``init="content+noise"``.
     optimizer : {"lbfgs", "adam", "gd"}
-        L-BFGS with a strong-Wolfe line search (J is evaluated at clamp(G, 0, 1), the gradient
-        passed straight through), or Adam / plain gradient descent projected onto [0, 1].
+        L-BFGS with unit steps, one evaluation each, as Johnson's neural-style and the PyTorch
+        tutorial use it (J is evaluated at clamp(G, 0, 1), the gradient passed straight through); when
+        a step, after the first 10 of a run, lands more than 5% above the best J of the stage,
+        it starts again from the best image with an empty memory (unguarded, such a run can
+        diverge). Or Adam / plain gradient descent projected onto [0, 1].
     lr : float, optional
-        Step size for Adam/GD (defaults 0.02 and 0.05); L-BFGS uses its line search.
+        Step size for Adam/GD (defaults 0.02 and 0.05); L-BFGS takes unit steps.
     schedule : list of (size, evaluations)
         Coarse to fine: each stage resizes C and S to ``size`` (longer side), starts from the
         previous result upsampled (for content inits plus C − upsampled smaller C), and may
@@ -357,7 +329,7 @@ def _transfer_style(content, style, net, content_layer, style_layers, alpha, bet
             x = up[0] + (c - up[1] if detail else 0)
         previous_c = c
         x = x.detach().clamp(0, 1).contiguous().requires_grad_(True)
-        objective = _Objective(net, c, s, content_layer, style_layers, alpha, beta, tv_weight)
+        objective = StageObjective(net, c, s, content_layer, style_layers, alpha, beta, tv_weight)
         _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                    bar, start)
         history.snapshots.append((history.evaluation[-1], x.detach().clone()))
@@ -367,6 +339,17 @@ def _transfer_style(content, style, net, content_layer, style_layers, alpha, bet
 
 class _StageDone(Exception):  # raised by the closure: budget spent, target reached or J stalled
     pass
+
+
+class _Restart(Exception):  # raised by the closure: an L-BFGS step made J much worse than the best
+    pass
+
+
+# L-BFGS restarts from the best image, with an empty memory, when a step lands above
+# _RESTART_RISE x the best J seen in the stage (never in its first _RESTART_AFTER evaluations,
+# while its memory is still being built)
+_RESTART_RISE = 1.05
+_RESTART_AFTER = 10
 
 
 def _in_range(x: torch.Tensor) -> torch.Tensor:
@@ -388,15 +371,19 @@ def _record(history, size, start, bar, total, parts):
 
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                bar, start):
-    state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10}
+    state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10,
+             "run_start": 0, "last": None}
 
     def closure():
         if state["done"] >= budget:
             raise _StageDone
+        if (optimizer == "lbfgs" and state["done"] - state["run_start"] >= _RESTART_AFTER
+                and state["last"] > _RESTART_RISE * state["best"]):
+            raise _Restart
         opt.zero_grad()
         image = _in_range(x)
         total, parts = objective(image)
-        value = total.item()
+        value = state["last"] = total.item()
         if state["scale"] is None:  # L-BFGS minimises J / J(start): its first step, -g, assumes J is O(1)
             state["scale"] = 1.0 / value if optimizer == "lbfgs" and value > 0 else 1.0
         scaled = total * state["scale"]
@@ -405,7 +392,7 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
         _record(history, size, start, bar, total, parts)
         if snapshot_every and history.evaluation[-1] % snapshot_every == 0:
             history.snapshots.append((history.evaluation[-1], image.detach().clone()))
-        if value < state["best"]:  # line-search trials can be worse: keep the best image seen
+        if value < state["best"]:  # steps can make J worse: keep the best image seen
             state["best"], state["image"] = value, image.detach().clone()
         if target is not None and value <= target:
             raise _StageDone
@@ -415,19 +402,29 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
             state["checked"], state["next"] = state["best"], state["done"] + 10
         return scaled
 
-    if optimizer == "lbfgs":  # one step() may run the whole stage; the closure ends it
-        # tolerances 0: PyTorch's absolute defaults stop it after one evaluation when J is small.
-        # No projection between steps (it would corrupt the curvature pairs): see _in_range
-        opt = torch.optim.LBFGS([x], lr=1, max_iter=budget, max_eval=2 * budget, tolerance_grad=0.0,
-                                tolerance_change=0.0, history_size=100, line_search_fn="strong_wolfe")
-    elif optimizer == "adam":
-        opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
-    else:
-        opt = torch.optim.SGD([x], lr=0.05 if lr is None else lr)
+    def new_optimizer():
+        if optimizer == "lbfgs":
+            # unit steps, no line search (one evaluation per step, as in neural-style's and the
+            # PyTorch tutorial's L-BFGS); tolerances 0: PyTorch's absolute defaults stop it after one
+            # evaluation when J is small. No projection between steps (it would corrupt the
+            # curvature pairs): see _in_range. A step that overshoots is caught by _Restart
+            return torch.optim.LBFGS([x], lr=1, max_iter=budget, max_eval=2 * budget, tolerance_grad=0.0,
+                                     tolerance_change=0.0, history_size=100, line_search_fn=None)
+        if optimizer == "adam":
+            return torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+        return torch.optim.SGD([x], lr=0.05 if lr is None else lr)
+
+    opt = new_optimizer()
     try:
         while True:
             before = state["done"]
-            opt.step(closure)
+            try:
+                opt.step(closure)
+            except _Restart:  # back to the best image, with an empty L-BFGS memory
+                with torch.no_grad():
+                    x.copy_(state["image"])
+                opt, state["run_start"] = new_optimizer(), state["done"]
+                continue
             if optimizer != "lbfgs":
                 with torch.no_grad():
                     x.clamp_(0, 1)  # projected gradient descent

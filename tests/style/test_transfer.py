@@ -6,8 +6,11 @@ import torch
 from coursekit.models.vgg import vgg19_features
 from coursekit.style.costs import content_cost, layer_style_cost, total_variation
 from coursekit.style.transfer import (
+    _RESTART_AFTER,
+    _RESTART_RISE,
     TransferHistory,
     _in_range,
+    _run_stage,
     resize_image,
     shuffle_patches,
     transfer_style,
@@ -69,7 +72,7 @@ def test_lbfgs_counts_every_evaluation_and_decreases(net):
         handle.remove()
     assert isinstance(hist, TransferHistory) and image.shape == (3, 16, 16)
     assert len(hist) == hist.evaluation[-1] == len(calls) - 2  # 2 passes compute C's and S's targets
-    assert len(hist) == 12  # the budget exactly: line-search evaluations count, none beyond it
+    assert len(hist) == 12  # the budget exactly, none beyond it
     assert hist.content[0] == 0.0  # init="content"
     assert min(hist.total) < hist.total[0]
     assert 0.0 <= image.min() and image.max() <= 1.0
@@ -134,6 +137,59 @@ def test_result_is_the_best_evaluated_image_and_in_range(net, optimizer):
                               style_layers=LAYERS, beta=1e3, init=image, schedule=[(16, 1)],
                               optimizer="gd", progress=False)
     assert again.total[0] == pytest.approx(min(hist.total), rel=1e-5)
+
+
+class _Quadratic:
+    """J(x) = Σ w (x − t)², multiplied by ``spike`` at the given evaluation numbers (1, 2, ...):
+    a stand-in for an L-BFGS step that overshoots. Records every image it is called with."""
+
+    def __init__(self, spikes=(), spike=100.0):
+        g = torch.Generator().manual_seed(0)
+        self.w = 1 + 99 * torch.rand(3, 4, 4, generator=g)  # condition number ~100: many steps
+        self.t = 0.2 + 0.6 * torch.rand(3, 4, 4, generator=g)
+        self.spikes, self.spike, self.images = set(spikes), spike, []
+
+    def __call__(self, image):
+        self.images.append(image.detach().clone())
+        total = (self.w * (image - self.t) ** 2).sum()
+        if len(self.images) in self.spikes:
+            total = total * self.spike
+        zero = image.new_zeros(())
+        return total, (total, zero, zero)
+
+
+def _stage(objective, budget=30):
+    from tqdm.auto import tqdm
+
+    x = torch.full((3, 4, 4), 0.5).requires_grad_(True)
+    history = TransferHistory()
+    _run_stage(x, objective, "lbfgs", None, budget, 4, history, 0, 0.0, None, tqdm(disable=True), 0.0)
+    return x.detach(), history
+
+
+def test_lbfgs_restarts_from_the_best_image_exactly_when_a_step_overshoots():
+    """Walk the history with the rule written out: after an evaluation above RISE x the best
+    so far, once the run is AFTER evaluations old, the next evaluation is the best image again
+    (a new run); at every other evaluation it is not. Spikes: one early, one late."""
+    objective = _Quadratic(spikes=[3, 21])  # evaluation numbers: indices 2 and 20
+    image, hist = _stage(objective, budget=40)
+    images, totals = objective.images, hist.total
+    run_start, best, restarts = 0, 0, []
+    for i in range(1, len(totals)):
+        expected = i - run_start >= _RESTART_AFTER and totals[i - 1] > _RESTART_RISE * totals[best]
+        if expected:
+            restarts.append(i)
+            run_start = i
+            torch.testing.assert_close(images[i], images[best], rtol=0, atol=0)
+            assert totals[i] == totals[best]
+        else:
+            assert not torch.equal(images[i], images[best]), f"evaluation {i + 1} went back to the best image"
+        if totals[i] < totals[best]:
+            best = i
+    assert totals[2] > _RESTART_RISE * min(totals[:2]) and 3 not in restarts  # early: ridden out
+    assert 21 in restarts  # late: undone
+    assert totals[best] < 1e-3 * totals[0]
+    torch.testing.assert_close(image, images[best])  # the stage ends on the best image
 
 
 def test_coarse_to_fine_keeps_the_contents_fine_detail(net):
