@@ -244,7 +244,9 @@ def transfer_style(
     snapshot_every : int
         Keep a copy of G every this many evaluations (0: only the end of each stage).
     rtol : float
-        A stage stops early when J improves by less than ``rtol`` (relative) over 10 evaluations.
+        A stage stops early when J improves by less than ``rtol`` (relative) over 10 evaluations
+        (L-BFGS first starts again from its best image, with an empty memory, and stops only if
+        the next 10 evaluations do not improve either).
     target_cost : float, optional
         Stop as soon as J at the last stage's size is at most this (used to time runs to a loss).
     progress : bool
@@ -372,7 +374,7 @@ def _record(history, size, start, bar, total, parts):
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                bar, start):
     state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10,
-             "run_start": 0, "last": None}
+             "run_start": 0, "last": None, "stall_restarted": False}
 
     def closure():
         if state["done"] >= budget:
@@ -396,10 +398,15 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
             state["best"], state["image"] = value, image.detach().clone()
         if target is not None and value <= target:
             raise _StageDone
-        if state["done"] >= state["next"]:  # every 10 evaluations: stop when J has stalled
-            if state["checked"] is not None and state["checked"] - state["best"] <= rtol * abs(state["checked"]):
-                raise _StageDone
+        if state["done"] >= state["next"]:  # every 10 evaluations: has J stalled?
+            stalled = state["checked"] is not None and state["checked"] - state["best"] <= rtol * abs(state["checked"])
             state["checked"], state["next"] = state["best"], state["done"] + 10
+            if stalled and optimizer == "lbfgs" and not state["stall_restarted"]:
+                state["stall_restarted"] = True  # L-BFGS's memory may be what stalls: one fresh run first
+                raise _Restart
+            if stalled:
+                raise _StageDone
+            state["stall_restarted"] = False
         return scaled
 
     def new_optimizer():

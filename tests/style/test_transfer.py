@@ -192,6 +192,39 @@ def test_lbfgs_restarts_from_the_best_image_exactly_when_a_step_overshoots():
     torch.testing.assert_close(image, images[best])  # the stage ends on the best image
 
 
+class _Ripple:
+    """J = 2 + 0.02 sin(100 u·x): bounded ripples, so no step rises 5% above the best, and new
+    bests soon become rare: the stall rule, not the overshoot rule, has to end the stage."""
+
+    def __init__(self):
+        self.u = torch.randn(3, 4, 4, generator=torch.Generator().manual_seed(1))
+        self.images = []
+
+    def __call__(self, image):
+        self.images.append(image.detach().clone())
+        total = 2 + 0.02 * torch.sin(100 * (self.u * image).sum())
+        zero = image.new_zeros(())
+        return total, (total, zero, zero)
+
+
+def test_lbfgs_stall_restarts_once_then_stops():
+    from tqdm.auto import tqdm
+
+    objective = _Ripple()
+    x = torch.full((3, 4, 4), 0.5).requires_grad_(True)
+    hist = TransferHistory()
+    _run_stage(x, objective, "lbfgs", None, 500, 4, hist, 0, 0.0, None, tqdm(disable=True), 0.0)
+    totals, images = hist.total, objective.images
+    assert max(totals) < _RESTART_RISE * min(totals)  # no overshoot restart is possible
+    assert 20 <= len(totals) < 500 and len(totals) % 10 == 0  # stopped by the stall rule, at a check
+    best = min(range(len(totals)), key=totals.__getitem__)
+    # the last 20 evaluations found no new best: a stalled window, a restart, a second stalled window
+    assert best < len(totals) - 20
+    restarts = [i for i in range(1, len(totals)) if torch.equal(images[i], images[best]) and i > best]
+    assert restarts == [len(totals) - 10]  # the fresh run started from the best image, then stopped
+    torch.testing.assert_close(x.detach(), images[best])
+
+
 def test_coarse_to_fine_keeps_the_contents_fine_detail(net):
     # lr 0: stage 1 leaves the small content image as it is; stage 2 must start at the full content
     kw = dict(schedule=[(16, 1), (32, 1)], optimizer="gd", lr=0.0, rtol=0.0)
