@@ -190,6 +190,11 @@ def compare(net, content, style, size, steps):
     with torch.no_grad():  # the returned image, re-scored by the tutorial's own model
         reached = tutorial_loss(model, s_losses, c_losses, image[None])
     full = [j for j, s in zip(hist.total, hist.size, strict=True) if s == size]
+    at_size = [t for t, s in zip(hist.seconds, hist.size, strict=True) if s == size]
+    if len(at_size) > 1:  # seconds between the first and last full-size evaluations, per evaluation
+        ours, theirs = (at_size[-1] - at_size[0]) / (len(at_size) - 1), t_tutorial / best["calls"]
+        print(f"  one evaluation at {size} px (forward + backward + optimiser step): tutorial {theirs:.3f} s, "
+              f"coursekit {ours:.3f} s = {ours / theirs:.2f}x")
     hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == size and j <= best["loss"]]
     result = dict(content=content, style=style, tutorial=best, image=image, loss=reached, seconds=None)
     if not hits:
