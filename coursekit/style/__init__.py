@@ -1,8 +1,9 @@
 """Neural style transfer (Gatys et al. 2015): the costs, and the optimiser of the pixels of G.
 
 ``costs`` holds the lecture's formulas (content cost, Gram matrix, layer and total style cost,
-total variation, total cost); ``transfer`` minimises ``J(G) = α J_content + β J_style`` over
-the pixels of the generated image G.
+total variation, total cost); ``objective`` evaluates J at one image size, fast, as the
+optimiser needs it; ``transfer`` minimises ``J(G) = α J_content + β J_style`` over the pixels
+of the generated image G.
 """
 
 from .costs import (
