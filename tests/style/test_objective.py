@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from coursekit.models.vgg import vgg19_features
+from coursekit.models.vgg import VGG19_LAYERS, vgg19_features
 from coursekit.style.costs import content_cost, gram_matrix, gram_style_cost, total_variation
-from coursekit.style.objective import StageObjective, normalized_gram
+from coursekit.style.objective import StageObjective, _Tap, normalized_gram
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
 
@@ -68,10 +68,52 @@ def _img(seed, h=16, w=16):
     return torch.rand(3, h, w, generator=torch.Generator().manual_seed(seed))
 
 
-def test_stage_objective_is_the_public_costs_value_and_gradient(net):
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("costs", ["content+style", "style", "content"])
+@pytest.mark.parametrize("downstream", [True, False])
+def test_tap_passes_a_on_and_its_gradient_is_autograds(layout, costs, downstream):
+    """Value and gradient of (the next layer's loss, J_content, J_style) against the formulas
+    through autograd, with and without a gradient coming back from the next layer."""
+    a = _acts(7, (1, 4, 3, 5), layout)
+    a_c = _acts(8, (1, 4, 3, 5), layout) if "content" in costs else None
+    g_s = _reference(_acts(9, (1, 4, 3, 5))) if "style" in costs else None
+    w = torch.randn(1, 4, 3, 5, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
+
+    def ours(x):
+        out, jc, js = _Tap.apply(x, a_c, g_s)
+        next_loss = (torch.relu(out) * w).sum() if downstream else 0.0  # a fresh gradient, as in VGG
+        return next_loss + 3 * jc + 5 * js
+
+    def reference(x):
+        jc = 0.5 * (x - a_c).pow(2).sum() / x.numel() if a_c is not None else 0.0
+        js = (_reference(x) - g_s).pow(2).sum() / (2 * 4) ** 2 if g_s is not None else 0.0
+        return ((torch.relu(x) * w).sum() if downstream else 0.0) + 3 * jc + 5 * js
+
+    x = a.clone().requires_grad_(True)
+    value = ours(x)
+    value.backward()
+    y = a.clone().requires_grad_(True)
+    want = reference(y)
+    want.backward()
+    assert value.item() == pytest.approx(want.item(), rel=1e-12)
+    assert torch.allclose(x.grad, y.grad, rtol=1e-10, atol=1e-12)
+    assert x.grad.is_contiguous(memory_format=layout)
+    assert torch.autograd.gradcheck(ours, (a.clone().requires_grad_(True),))
+
+
+def test_tap_costs_are_zero_where_it_has_no_target():
+    a = _acts(11, (1, 2, 2, 2))
+    out, jc, js = _Tap.apply(a, None, _reference(a))
+    assert out is a or torch.equal(out, a)
+    assert jc.item() == 0.0 and js.item() == 0.0
+
+
+@pytest.mark.parametrize("content_layer", ["relu2_1", "relu1_1"])
+def test_stage_objective_is_the_public_costs_value_and_gradient(net, content_layer):
+    """relu2_1 is the deepest layer (no gradient from above); relu1_1 gets one from relu2_1."""
     content, style, image = _img(1), _img(2), _img(3)
     weights = {"relu1_1": 0.3, "relu2_1": 0.7}
-    objective = StageObjective(net, content, style, "relu2_1", weights, alpha=3.0, beta=7.0, tv_weight=0.5)
+    objective = StageObjective(net, content, style, content_layer, weights, alpha=3.0, beta=7.0, tv_weight=0.5)
     x = image.clone().requires_grad_(True)
     total, (jc, js, jt) = objective(x)
     total.backward()
@@ -81,7 +123,7 @@ def test_stage_objective_is_the_public_costs_value_and_gradient(net):
     with torch.no_grad():
         a_C, a_S = net(content[None]), net(style[None])
     a_G = net(y[None])
-    ref_c = content_cost(a_C["relu2_1"], a_G["relu2_1"]) / a_G["relu2_1"].numel()
+    ref_c = content_cost(a_C[content_layer], a_G[content_layer]) / a_G[content_layer].numel()
     n_hw = {k: a.shape[-2] * a.shape[-1] for k, a in a_G.items()}  # 16·16 and 8·8
     ref_s = sum(w * gram_style_cost(gram_matrix(a_S[k]) / n_hw[k], gram_matrix(a_G[k]) / n_hw[k])
                 for k, w in weights.items())
@@ -98,3 +140,14 @@ def test_stage_objective_content_cost_is_zero_at_the_content_image(net):
     objective = StageObjective(net, content, _img(6), "relu2_1", {"relu1_1": 1.0}, 1.0, 0.0, 0.0)
     total, (jc, _, jt) = objective(content)
     assert jc.item() == 0.0 and jt.item() == 0.0 and total.item() == 0.0
+
+
+def test_stage_objective_runs_the_network_only_to_its_deepest_cost():
+    deep = vgg19_features(["relu1_1", "relu3_1"], weights="random", generator=torch.Generator().manual_seed(0))
+    calls = []
+    deep.body[VGG19_LAYERS.index("relu3_1")].register_forward_hook(lambda *_: calls.append(1))
+    objective = StageObjective(deep, _img(1), _img(2), "relu1_1", {"relu1_1": 1.0}, 1.0, 1.0, 0.0)
+    x = _img(3).requires_grad_(True)
+    total, _ = objective(x)
+    total.backward()
+    assert calls == [] and x.grad.abs().sum() > 0
