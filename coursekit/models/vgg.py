@@ -109,13 +109,27 @@ class FeatureExtractor(nn.Module):
         """
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
-        h = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        h = self.normalize(x)
         out = {}
         for i, module in enumerate(self.body):
             h = module(h)
             if i in self._index:
                 out[self._index[i]] = h
         return out
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x − mean) / std`` with ImageNet's channel statistics: what the first conv layer sees.
+
+        Parameters
+        ----------
+        x : Tensor of float, shape (N, 3, H, W)
+            RGB images in [0, 1] (not checked: ``forward`` checks, and so do its callers).
+
+        Returns
+        -------
+        Tensor of shape (N, 3, H, W), in x's dtype and memory layout
+        """
+        return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     @torch.no_grad()
     def rescale_(self, images: Sequence[torch.Tensor]) -> FeatureExtractor:
@@ -145,7 +159,7 @@ class FeatureExtractor(nn.Module):
                 raise ValueError(f"images[{i}] must have shape (N, 3, H, W), got {shape}")
         if self.is_pretrained:
             return self
-        hs = [(im - self.mean.to(im.dtype)) / self.std.to(im.dtype) for im in images]
+        hs = [self.normalize(im) for im in images]
         for module in self.body:
             if isinstance(module, nn.Conv2d):
                 ys = [module(h).transpose(0, 1).flatten(1) for h in hs]  # (C, N*H*W) each

@@ -31,32 +31,51 @@ from .costs import total_variation
 __all__ = ["StageObjective", "normalized_gram"]
 
 
+def _is_nhwc(a: torch.Tensor) -> bool:
+    """Channels-last activations are (N, H·W, C) matrices in memory: they are used as they lie."""
+    return a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous()
+
+
+def _matrix(a: torch.Tensor, nhwc: bool) -> torch.Tensor:
+    """A of shape (N, C, H, W) as (N, H·W, C) if ``nhwc``, else (N, C, H·W): a view."""
+    n, c, h, w = a.shape
+    return a.permute(0, 2, 3, 1).reshape(n, h * w, c) if nhwc else a.reshape(n, c, h * w)
+
+
+def _gram(a: torch.Tensor, nhwc: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A as ``_matrix``, Ĝ = A Aᵀ / (n_H n_W)) with one product in A's own layout."""
+    m = _matrix(a, nhwc)
+    return m, (m.transpose(1, 2) @ m if nhwc else m @ m.transpose(1, 2)) / (a.shape[2] * a.shape[3])
+
+
+def _gram_backward(m: torch.Tensor, sym: torch.Tensor, shape, nhwc: bool, into: torch.Tensor | None):
+    """``sym`` A (the gradient of the Gram product for ``sym = ∂Ĝ + ∂Ĝᵀ``, already over n_H n_W),
+    as a tensor of ``shape``; added in place to ``into`` when given (a tensor in the same layout)."""
+    n, c, h, w = shape
+    if into is not None:
+        _matrix(into, nhwc).baddbmm_(*((m, sym) if nhwc else (sym, m)))  # a view: into += sym A
+        return into
+    if nhwc:
+        return (m @ sym).reshape(n, h, w, c).permute(0, 3, 1, 2)
+    return (sym @ m).reshape(n, c, h, w)
+
+
 class _NormalizedGram(torch.autograd.Function):
     """Ĝ = A Aᵀ / (n_H n_W) for A of shape (N, C, H, W), with a one-product backward."""
 
     @staticmethod
     def forward(ctx, a: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = a.shape
-        # channels-last activations are (N, H·W, C) matrices in memory: use them as they lie
-        nhwc = a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous()
-        if nhwc:
-            m = a.permute(0, 2, 3, 1).reshape(n, h * w, c)
-            gram = m.transpose(1, 2) @ m
-        else:
-            m = a.reshape(n, c, h * w)
-            gram = m @ m.transpose(1, 2)
+        ctx.nhwc, ctx.shape = _is_nhwc(a), a.shape
+        m, gram = _gram(a, ctx.nhwc)
         ctx.save_for_backward(m)
-        ctx.nhwc, ctx.shape = nhwc, a.shape
-        return gram / (h * w)
+        return gram
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         (m,) = ctx.saved_tensors
-        n, c, h, w = ctx.shape
+        _, _, h, w = ctx.shape
         sym = (grad + grad.transpose(1, 2)) / (h * w)
-        if ctx.nhwc:
-            return (m @ sym).reshape(n, h, w, c).permute(0, 3, 1, 2)
-        return (sym @ m).reshape(n, c, h, w)
+        return _gram_backward(m, sym, ctx.shape, ctx.nhwc, None)
 
 
 def normalized_gram(a: torch.Tensor) -> torch.Tensor:
@@ -98,20 +117,19 @@ class _Tap(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, a_content, gram_style):
         ctx.set_materialize_grads(False)  # the deepest tap's A goes nowhere: its gradient is None
-        n, c, h, w = a.shape
-        nhwc = a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous()
-        ctx.nhwc, ctx.shape = nhwc, a.shape
+        ctx.nhwc, ctx.shape = _is_nhwc(a), a.shape
         j_content = j_style = a.new_zeros(())
         m = gram_error = content_error = None
         if gram_style is not None:
-            m = a.permute(0, 2, 3, 1).reshape(n, h * w, c) if nhwc else a.reshape(n, c, h * w)
-            gram = (m.transpose(1, 2) @ m if nhwc else m @ m.transpose(1, 2)) / (h * w)
+            m, gram = _gram(a, ctx.nhwc)
             gram_error = gram - gram_style
-            j_style = gram_error.pow(2).sum() / (2 * c) ** 2  # costs.gram_style_cost
+            j_style = gram_error.pow(2).sum() / (2 * a.shape[1]) ** 2  # costs.gram_style_cost
         if a_content is not None:
             content_error = a - a_content
             j_content = 0.5 * content_error.pow(2).sum() / a.numel()  # costs.content_cost / |A|
         ctx.save_for_backward(m, gram_error, content_error)
+        # a view with a's own strides (a itself, or view_as, comes back with other strides for
+        # the size-1 batch, and oneDNN then rounds differently: J_content(C, C) would not be 0)
         return a.as_strided(a.shape, a.stride()), j_content, j_style
 
     @staticmethod
@@ -121,23 +139,13 @@ class _Tap(torch.autograd.Function):
         # it is added to in place. (Not so after, e.g., a sum or an addition, whose backward
         # hands out the same tensor twice: _Tap is for that walk only.)
         m, gram_error, content_error = ctx.saved_tensors
-        n, c, h, w = ctx.shape
-        layout = torch.channels_last if ctx.nhwc else torch.contiguous_format
-        if grad is not None:
-            grad = grad.contiguous(memory_format=layout)  # a no-op when the layouts agree
+        _, c, h, w = ctx.shape
+        if grad is not None:  # a no-op when the layouts agree
+            grad = grad.contiguous(memory_format=torch.channels_last if ctx.nhwc else torch.contiguous_format)
         if gram_error is not None and grad_style is not None:
             # ∂J_style/∂Ĝ = 2 (Ĝ − Ĝ_S) / (2 n_C)²; ∂/∂A = (∂Ĝ + ∂Ĝᵀ) A / (n_H n_W)
             d_gram = gram_error * (grad_style * 2 / ((2 * c) ** 2 * h * w))
-            sym = d_gram + d_gram.transpose(1, 2)
-            if ctx.nhwc:
-                if grad is None:
-                    grad = (m @ sym).reshape(n, h, w, c).permute(0, 3, 1, 2)
-                else:
-                    grad.permute(0, 2, 3, 1).reshape(n, h * w, c).baddbmm_(m, sym)  # a view: grad += A ∂
-            elif grad is None:
-                grad = (sym @ m).reshape(n, c, h, w)
-            else:
-                grad.reshape(n, c, h * w).baddbmm_(sym, m)
+            grad = _gram_backward(m, d_gram + d_gram.transpose(1, 2), ctx.shape, ctx.nhwc, grad)
         if content_error is not None and grad_content is not None:
             # ∂J_content/∂A = (A − A_C) / |A|
             scale = float(grad_content) / content_error.numel()
@@ -167,38 +175,38 @@ class StageObjective:
                  style_weights: Mapping[str, float], alpha: float, beta: float, tv_weight: float):
         self.net, self.content_layer, self.style_weights = net, content_layer, dict(style_weights)
         self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
-        self.taps = {VGG19_LAYERS.index(k): k for k in (content_layer, *self.style_weights)}
+        taps = {VGG19_LAYERS.index(k): k for k in (content_layer, *self.style_weights)}
+        self.taps, self.body = taps, net.body[: max(taps) + 1]  # no layer past the deepest cost
         with torch.no_grad():
             self.a_C = self._activations(content)[content_layer]
             acts = self._activations(style)
             self.grams = {k: normalized_gram(acts[k]) for k in self.style_weights}  # once per stage
 
-    def _input(self, image: torch.Tensor) -> torch.Tensor:
+    def _walk(self, image: torch.Tensor, tap) -> None:
+        """Run the network on ``image``; at each layer with a cost, go on with ``tap(name, h)``."""
         # channels-last (NHWC): faster convolutions on CPU (oneDNN), still float32; targets and
         # G go through the same kernels, so J_content(C, C) is exactly 0
-        x = image[None].contiguous(memory_format=torch.channels_last)
-        return (x - self.net.mean.to(x.dtype)) / self.net.std.to(x.dtype)  # as FeatureExtractor does
+        h = self.net.normalize(image[None].contiguous(memory_format=torch.channels_last))
+        for i, module in enumerate(self.body):
+            h = module(h)
+            if i in self.taps:
+                h = tap(self.taps[i], h)
 
     def _activations(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        h, out = self._input(image), {}
-        for i, module in enumerate(self.net.body[: max(self.taps) + 1]):
-            h = module(h)
-            if i in self.taps:
-                out[self.taps[i]] = h
-        return out
+        acts = {}
+        self._walk(image, lambda name, h: acts.setdefault(name, h))
+        return acts
 
     def __call__(self, image: torch.Tensor):
-        h, j_content, j_style = self._input(image), None, 0.0
-        for i, module in enumerate(self.net.body[: max(self.taps) + 1]):
-            h = module(h)
-            if i in self.taps:
-                name = self.taps[i]
-                a_content = self.a_C if name == self.content_layer else None
-                h, jc, js = _Tap.apply(h, a_content, self.grams.get(name))
-                if a_content is not None:
-                    j_content = jc
-                if name in self.style_weights:
-                    j_style = j_style + self.style_weights[name] * js
+        costs = {}  # name -> (J_content, J_style) at that layer
+
+        def tap(name, h):
+            h, *costs[name] = _Tap.apply(h, self.a_C if name == self.content_layer else None, self.grams.get(name))
+            return h
+
+        self._walk(image, tap)
+        j_content = costs[self.content_layer][0]
+        j_style = sum(w * costs[k][1] for k, w in self.style_weights.items())
         j_tv = total_variation(image) / image.numel() if self.tv_weight else image.new_zeros(())
         total = self.alpha * j_content + self.beta * j_style + self.tv_weight * j_tv
         return total, (j_content, j_style, j_tv)
