@@ -9,17 +9,20 @@ with its defaults, ``input_img.clamp_(0, 1)`` inside the closure, ``while run[0]
 coursekit: ``transfer_style`` on the *same* network, layers and weights, written with
 coursekit's costs (the tutorial's loss equals α J_content/n + Σ λ_l J_style[l] with α = 2 and
 λ_l = 4e6 / n_C² — checked below on the content image), coarse to fine, L-BFGS with unit
-steps that goes back to its best image, with an empty memory, when a step overshoots. The
-target is the tutorial's *best* loss (its loop can diverge on the offline network, so its
-final loss would flatter us); coursekit's clock stops at its first
-full-size evaluation (an image in [0, 1], the same float32 objective) at or below that loss.
+steps that goes back to its best image, with an empty memory, when a step overshoots. Run
+twice: all in float32, and mixed precision (the first ``--bfloat16`` full-size evaluations
+with bfloat16 convolutions, then float32; only where ``config.has_fast_bfloat16`` says the
+CPU computes bfloat16 natively). The target is the tutorial's *best* loss (its loop can
+diverge on the offline network, so its final loss would flatter us); coursekit's clock stops
+at its first full-size *float32* evaluation (an image in [0, 1], the same objective as the
+tutorial's) at or below that loss, and the image is scored again by the tutorial's model.
 
 Networks: torchvision's ImageNet VGG-19 when it is in the torch cache, and always the offline
 random, rescaled fallback; each gives its own ratio (time to the tutorial's best loss /
 the tutorial's time to it; the goal is <= 0.33x). One run each, same process. The images side
 by side go to ``--png``. Tests never run this.
 
-    python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N] [--png PATH]
+    python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N] [--bfloat16 80] [--png PATH]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursekit.config import has_fast_bfloat16
 from coursekit.data import content_image, style_image
 from coursekit.models.vgg import VGG19_LAYERS, imagenet_weights_file, vgg19_features
 from coursekit.style import transfer_style
@@ -154,8 +158,8 @@ def tutorial_loss(model, style_losses, content_losses, img):
 GOAL = 0.33
 
 
-def compare(net, content, style, size, steps):
-    """One network: the tutorial's loop, then coursekit to the tutorial's best loss."""
+def compare(net, content, style, size, steps, n_bfloat16):
+    """One network: the tutorial's loop, then coursekit to the tutorial's best loss (float32, mixed)."""
     mean, std = net.mean.view(-1), net.std.view(-1)
     best = {"loss": float("inf")}
 
@@ -171,6 +175,7 @@ def compare(net, content, style, size, steps):
     final = tutorial_loss(model, s_losses, c_losses, out)
     initial = tutorial_loss(model, s_losses, c_losses, content[None])
     best["t"] -= start
+    best["per_call"] = t_tutorial / best["calls"]
     print(f"  tutorial: {best['calls']} closure calls in {t_tutorial:.1f} s, loss {initial:.6g} -> final "
           f"{final:.6g}; BEST {best['loss']:.6g} at call {best['call']}, {best['t']:.1f} s"
           + ("  (then it diverged)" if final > 2 * best["loss"] else ""))
@@ -183,36 +188,50 @@ def compare(net, content, style, size, steps):
               beta=1.0, init="content", progress=False, rtol=0.0)
     _, check = transfer_style(content, style, schedule=[(size, 1)], **kw)
     print(f"  same objective: coursekit J(C) = {check.total[0]:.6g}, tutorial loss(C) = {initial:.6g}")
+    runs = {"float32": 0} | ({f"mixed ({n_bfloat16} bfloat16)": n_bfloat16} if n_bfloat16 else {})
+    results = {}
+    for label, n in runs.items():
+        results[label] = ours(content, style, size, steps, n, kw, best, lambda img: tutorial_loss(
+            model, s_losses, c_losses, img[None]), label)
+    return dict(content=content, style=style, tutorial=best, runs=results)
 
+
+def ours(content, style, size, steps, n_bfloat16, kw, best, score, label):
+    """coursekit's run to the tutorial's best loss; prints what it took and returns the image."""
     start = time.perf_counter()
-    image, hist = transfer_style(content, style, schedule=coarse_to_fine(size, steps), target_cost=best["loss"], **kw)
+    image, hist = transfer_style(content, style, schedule=coarse_to_fine(size, steps), target_cost=best["loss"],
+                                 bfloat16_evaluations=n_bfloat16, **kw)
     t_total = time.perf_counter() - start
     with torch.no_grad():  # the returned image, re-scored by the tutorial's own model
-        reached = tutorial_loss(model, s_losses, c_losses, image[None])
-    full = [j for j, s in zip(hist.total, hist.size, strict=True) if s == size]
-    at_size = [t for t, s in zip(hist.seconds, hist.size, strict=True) if s == size]
-    if len(at_size) > 1:  # seconds between the first and last full-size evaluations, per evaluation
-        ours, theirs = (at_size[-1] - at_size[0]) / (len(at_size) - 1), t_tutorial / best["calls"]
-        print(f"  one evaluation at {size} px (forward + backward + optimiser step): tutorial {theirs:.3f} s, "
-              f"coursekit {ours:.3f} s = {ours / theirs:.2f}x")
-    hits = [i for i, (j, s) in enumerate(zip(hist.total, hist.size, strict=True)) if s == size and j <= best["loss"]]
-    result = dict(content=content, style=style, tutorial=best, image=image, loss=reached, seconds=None)
+        reached = score(image)
+    at_size = [(t, b) for t, s, b in zip(hist.seconds, hist.size, hist.bfloat16, strict=True) if s == size]
+    per = {}  # seconds between consecutive full-size evaluations, per precision
+    for (t0, _), (t1, b) in zip(at_size, at_size[1:], strict=False):  # consecutive pairs
+        per.setdefault("bfloat16" if b else "float32", []).append(t1 - t0)
+    times = ", ".join(f"{k} {sum(v) / len(v):.3f} s = {sum(v) / len(v) / best['per_call']:.2f}x" for k, v in per.items())
+    print(f"  coursekit, {label}: one evaluation at {size} px (forward + backward + optimiser step): "
+          f"tutorial {best['per_call']:.3f} s; coursekit {times}")
+    full = [j for j, s, b in zip(hist.total, hist.size, hist.bfloat16, strict=True) if s == size and not b]
+    hits = [i for i, (j, s, b) in enumerate(zip(hist.total, hist.size, hist.bfloat16, strict=True))
+            if s == size and not b and j <= best["loss"]]
+    result = dict(image=image, loss=reached, seconds=None)
     if not hits:
-        at = result["best_seconds"] = hist.seconds[hist.total.index(min(full))]
-        print(f"  coursekit: did NOT reach the tutorial's best loss {best['loss']:.6g}: its best at {size} px is "
-              f"{min(full):.6g} (tutorial's model: {reached:.6g}) at {at:.1f} s, run stopped at {t_total:.1f} s")
+        at = result["best_seconds"] = hist.seconds[hist.total.index(min(full))] if full else t_total
+        print(f"  coursekit, {label}: did NOT reach the tutorial's best loss {best['loss']:.6g}: its best float32 J at "
+              f"{size} px is {min(full, default=float('nan')):.6g} (tutorial's model: {reached:.6g}) at {at:.1f} s, "
+              f"run stopped at {t_total:.1f} s")
         print(f"  time to the tutorial's best loss: coursekit never / tutorial {best['t']:.1f} s: ratio undefined "
               f"(goal <= {GOAL}x: NOT met)")
         return result
     i = hits[0]
-    stages = " + ".join(f"{n} at {s} px" for s, n in Counter(hist.size[: i + 1]).items())  # evaluations per size
+    counts = Counter((s, b) for s, b in zip(hist.size[: i + 1], hist.bfloat16[: i + 1], strict=True))
+    stages = " + ".join(f"{n} at {s} px{' in bfloat16' if b else ''}" for (s, b), n in counts.items())
     result["seconds"] = hist.seconds[i]
     ratio = hist.seconds[i] / best["t"]
-    print(f"  coursekit: reached the tutorial's best loss {best['loss']:.6g} (at {hist.total[i]:.6g}; the "
-          f"tutorial's model scores the image {reached:.6g}) after evaluations {stages}, "
-          f"{hist.seconds[i]:.1f} s")
-    print(f"  time to the tutorial's best loss: coursekit {hist.seconds[i]:.1f} s / tutorial {best['t']:.1f} s = "
-          f"ratio {ratio:.2f}x (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'})")
+    print(f"  coursekit, {label}: reached the tutorial's best loss {best['loss']:.6g} (at {hist.total[i]:.6g}; the "
+          f"tutorial's model scores the image {reached:.6g}) after evaluations {stages}, {hist.seconds[i]:.1f} s")
+    print(f"  time to the tutorial's best loss, {label}: coursekit {hist.seconds[i]:.1f} s / tutorial {best['t']:.1f} s "
+          f"= ratio {ratio:.2f}x (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'})")
     return result
 
 
@@ -227,18 +246,22 @@ def save_png(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(results), 4, figsize=(13, 3.8 * len(results)), squeeze=False, layout="constrained")
+    cols = 3 + max(len(r["runs"]) for r in results.values())
+    fig, axes = plt.subplots(len(results), cols, figsize=(3.3 * cols, 3.8 * len(results)), squeeze=False,
+                             layout="constrained")
     for row, (name, r) in zip(axes, results.items(), strict=True):
         t = r["tutorial"]
-        ours = (f"coursekit at that loss\nloss {r['loss']:.4g}, {r['seconds']:.1f} s "
-                f"({r['seconds'] / t['t']:.2f}x)" if r["seconds"] is not None
-                else f"coursekit's best (target NOT reached)\nloss {r['loss']:.4g} at {r['best_seconds']:.1f} s")
-        titles = [f"content\n({name})", "style", f"tutorial's best\nloss {t['loss']:.4g} at {t['t']:.1f} s "
-                  f"(call {t['call']})", ours]
-        for ax, img, title in zip(row, (r["content"], r["style"], t["image"], r["image"]), titles, strict=True):
+        panels = [(r["content"], f"content\n({name})"), (r["style"], "style"),
+                  (t["image"], f"tutorial's best\nloss {t['loss']:.4g} at {t['t']:.1f} s (call {t['call']})")]
+        for label, o in r["runs"].items():
+            panels.append((o["image"], f"coursekit, {label}\nloss {o['loss']:.4g}, {o['seconds']:.1f} s "
+                                       f"({o['seconds'] / t['t']:.2f}x)" if o["seconds"] is not None else
+                           f"coursekit, {label}: its best\n(target NOT reached) loss {o['loss']:.4g}"))
+        for ax in row:
+            ax.axis("off")
+        for ax, (img, title) in zip(row, panels, strict=False):  # fewer panels than columns: blank
             ax.imshow(img.clamp(0, 1).permute(1, 2, 0).numpy())
             ax.set_title(title, fontsize=9)
-            ax.axis("off")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -251,11 +274,16 @@ def main() -> None:
     p.add_argument("--content", default="astronaut")
     p.add_argument("--style", default="starry_night")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--bfloat16", type=int, default=80, help="bfloat16 evaluations of the mixed-precision run (0: none)")
     p.add_argument("--png", type=Path, default=Path(__file__).parent / "out" / "style_transfer.png")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    n_bfloat16 = a.bfloat16
+    if n_bfloat16 and not has_fast_bfloat16("cpu"):
+        print("this CPU has no native bfloat16 (config.has_fast_bfloat16): no mixed-precision run")
+        n_bfloat16 = 0
     # the tutorial needs content and style of the same size: both square, a.size x a.size
     content = content_image(a.content, size=(a.size, a.size))
     style = style_image(a.style, size=(a.size, a.size))
@@ -271,7 +299,7 @@ def main() -> None:
     results = {}
     for name, net in networks.items():
         print(f"{name}: {net.weights_source}")
-        results[name] = compare(net, content, style, a.size, a.steps)
+        results[name] = compare(net, content, style, a.size, a.steps, n_bfloat16)
     save_png(results, a.png)
     print(f"images side by side: {a.png}")
 

@@ -16,7 +16,7 @@ from platformdirs import user_cache_dir
 
 from .validation import check_device, check_int
 
-__all__ = ["data_dir", "cache_dir", "is_quick", "device", "seed_everything"]
+__all__ = ["data_dir", "cache_dir", "is_quick", "device", "has_fast_bfloat16", "seed_everything"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -123,6 +123,37 @@ def device(prefer: str | torch.device | None = None) -> torch.device:
     if prefer is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return check_device(prefer, "prefer")
+
+
+def has_fast_bfloat16(device: str | torch.device) -> bool:
+    """Whether ``device`` computes convolutions in bfloat16 natively (faster than float32).
+
+    True on CUDA devices that support bfloat16, and on CPUs whose vector capability
+    (``torch.backends.cpu.get_cpu_capability()``, public) is AVX-512 or ARM SVE with oneDNN
+    available (``torch.backends.mkldnn.is_available()``): the CPUs where oneDNN has native
+    bfloat16 kernels. Elsewhere bfloat16 is emulated, and slower than float32.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> has_fast_bfloat16("meta")
+    False
+    """
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str or torch.device such as 'cpu' or 'cuda', got {type(device).__name__}")
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    return torch.backends.cpu.get_cpu_capability().startswith(("AVX512", "SVE"))
 
 
 def seed_everything(seed: int) -> torch.Generator:

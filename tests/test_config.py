@@ -88,3 +88,21 @@ def test_seed_everything_accepts_numpy_and_0d_tensor_ints():
     want = torch.rand(3, generator=config.seed_everything(7))
     for seed in (np.int64(7), np.uint32(7), torch.tensor(7)):
         assert torch.equal(torch.rand(3, generator=config.seed_everything(seed)), want)
+
+
+def test_has_fast_bfloat16_follows_the_cpu_capability(monkeypatch):
+    for capability, expected in [("AVX512", True), ("SVE256", True), ("AVX2", False), ("DEFAULT", False)]:
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        assert config.has_fast_bfloat16("cpu") is expected, capability
+        assert config.has_fast_bfloat16(torch.device("cpu")) is expected, capability
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    assert config.has_fast_bfloat16("cpu") is False  # no oneDNN, no bfloat16 kernels
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert config.has_fast_bfloat16("cuda") is False  # asked about a GPU that is not there: no, not an error
+    assert config.has_fast_bfloat16("meta") is False
+
+
+def test_has_fast_bfloat16_rejects_what_is_not_a_device():
+    with pytest.raises(TypeError, match="device must be a str or torch.device such as 'cpu' or 'cuda', got int"):
+        config.has_fast_bfloat16(0)

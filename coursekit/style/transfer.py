@@ -54,6 +54,9 @@ class TransferHistory:
         The stage's longer image side at each evaluation.
     seconds : list of float
         Wall-clock seconds since the start of ``transfer_style``.
+    bfloat16 : list of bool
+        Whether the evaluation ran the convolutions in bfloat16 (``bfloat16_evaluations``): its J
+        is approximate, and ``total`` is then not comparable to a float32 J to 4 digits.
     snapshots : list of (int, Tensor of shape (3, H, W))
         (evaluation, image) pairs: every ``snapshot_every`` evaluations and at the end of each stage.
     weights_source : str
@@ -67,6 +70,7 @@ class TransferHistory:
     tv: list[float] = field(default_factory=list)
     size: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    bfloat16: list[bool] = field(default_factory=list)
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
     weights_source: str = ""
 
@@ -201,6 +205,7 @@ def transfer_style(
     snapshot_every: int = 0,
     rtol: float = 1e-6,
     target_cost: float | None = None,
+    bfloat16_evaluations: int = 0,
     progress: bool = True,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, TransferHistory]:
@@ -248,7 +253,18 @@ def transfer_style(
         (L-BFGS first starts again from its best image, with an empty memory, and stops only if
         the next 10 evaluations do not improve either).
     target_cost : float, optional
-        Stop as soon as J at the last stage's size is at most this (used to time runs to a loss).
+        Stop as soon as J at the last stage's size is at most this (used to time runs to a loss);
+        only float32 evaluations count.
+    bfloat16_evaluations : int >= 0
+        Mixed precision where the time goes, at the last (largest) stage: its first this many
+        evaluations run the convolutions in bfloat16 (``StageObjective.bfloat16``), the rest in
+        float32, and the optimiser keeps its memory across the switch. A bfloat16 evaluation
+        takes about half the time on hardware that computes bfloat16 natively
+        (:func:`coursekit.config.has_fast_bfloat16`; elsewhere it is slower: leave this at 0),
+        and its J and gradient are approximate: good for the long descent, not for the last
+        digits. The stage's result is then its lowest-J *float32* evaluation (its lowest
+        bfloat16 one if the budget ends before the switch). ``benchmarks/style_transfer.py``
+        measures what it buys.
     progress : bool
         Show a tqdm bar.
     generator : torch.Generator, optional
@@ -292,6 +308,7 @@ def transfer_style(
     rtol = check_float(rtol, "rtol", minimum=0.0)
     if target_cost is not None:
         target_cost = check_float(target_cost, "target_cost")
+    bfloat16_evaluations = check_int(bfloat16_evaluations, "bfloat16_evaluations", minimum=0)
     check_bool(progress, "progress")
     check_generator(generator)
     if extractor is None:
@@ -308,13 +325,13 @@ def transfer_style(
     if missing:
         raise ValueError(f"extractor does not return layer(s) {missing}; it returns {list(extractor.layers)}")
     return _transfer_style(content, style, extractor, content_layer, style_layers, alpha, beta, tv_weight,
-                           init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost, progress,
-                           generator)
+                           init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost,
+                           bfloat16_evaluations, progress, generator)
 
 
 def _transfer_style(content, style, net, content_layer, style_layers, alpha, beta, tv_weight,
-                    init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost, progress,
-                    generator):
+                    init, noise, optimizer, lr, stages, snapshot_every, rtol, target_cost,
+                    bfloat16_evaluations, progress, generator):
     history = TransferHistory(weights_source=net.weights_source)
     start = time.perf_counter()
     x = previous_c = None
@@ -332,8 +349,9 @@ def _transfer_style(content, style, net, content_layer, style_layers, alpha, bet
         previous_c = c
         x = x.detach().clamp(0, 1).contiguous().requires_grad_(True)
         objective = StageObjective(net, c, s, content_layer, style_layers, alpha, beta, tv_weight)
+        n_bfloat16 = bfloat16_evaluations if index == len(stages) - 1 else 0
         _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
-                   bar, start)
+                   n_bfloat16, bar, start)
         history.snapshots.append((history.evaluation[-1], x.detach().clone()))
     bar.close()
     return x.detach().clone(), history
@@ -361,18 +379,19 @@ def _in_range(x: torch.Tensor) -> torch.Tensor:
     return x + (x.clamp(0, 1) - x).detach()
 
 
-def _record(history, size, start, bar, total, parts):
+def _record(history, size, start, bar, total, parts, bfloat16):
     history.evaluation.append(len(history.evaluation) + 1)
     for key, part in zip(("total", "content", "style", "tv"), (total, *parts), strict=True):
         getattr(history, key).append(float(part.detach()))
     history.size.append(size)
     history.seconds.append(time.perf_counter() - start)
+    history.bfloat16.append(bfloat16)
     bar.update(1)
     bar.set_postfix(J=f"{history.total[-1]:.4g}", size=size, refresh=False)
 
 
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
-               bar, start):
+               n_bfloat16, bar, start):
     state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10,
              "run_start": 0, "last": None, "stall_restarted": False}
 
@@ -383,6 +402,13 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
                 and state["last"] > _RESTART_RISE * state["best"]):
             raise _Restart
         opt.zero_grad()
+        bfloat16 = state["done"] < n_bfloat16
+        if n_bfloat16:  # mixed precision: StageObjective.bfloat16
+            if objective.bfloat16 and not bfloat16:  # the switch to float32: J's values change
+                # a little, so the best so far and the stall check start again (the L-BFGS
+                # memory, pairs of steps and gradient changes, stays useful)
+                state.update(best=float("inf"), checked=None, next=state["done"] + 10)
+            objective.bfloat16 = bfloat16
         image = _in_range(x)
         total, parts = objective(image)
         value = state["last"] = total.item()
@@ -391,12 +417,12 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
         scaled = total * state["scale"]
         scaled.backward()
         state["done"] += 1
-        _record(history, size, start, bar, total, parts)
+        _record(history, size, start, bar, total, parts, bfloat16)
         if snapshot_every and history.evaluation[-1] % snapshot_every == 0:
             history.snapshots.append((history.evaluation[-1], image.detach().clone()))
         if value < state["best"]:  # steps can make J worse: keep the best image seen
             state["best"], state["image"] = value, image.detach().clone()
-        if target is not None and value <= target:
+        if target is not None and value <= target and not bfloat16:
             raise _StageDone
         if state["done"] >= state["next"]:  # every 10 evaluations: has J stalled?
             stalled = state["checked"] is not None and state["checked"] - state["best"] <= rtol * abs(state["checked"])

@@ -151,10 +151,9 @@ class GlyphEpisodes:
 def autocast_dtype(device: torch.device | str, precision: Precision = "auto") -> torch.dtype | None:
     """The autocast dtype training uses on ``device``: ``torch.bfloat16`` or ``None`` (float32).
 
-    ``"auto"`` picks bfloat16 on CUDA devices that support it, and on CPUs whose vector
-    capability (``torch.backends.cpu.get_cpu_capability()``, public) is AVX-512 or ARM SVE with
-    oneDNN available (``torch.backends.mkldnn.is_available()``) — the CPUs where oneDNN has
-    native bfloat16 kernels; else float32. ``"bfloat16"`` forces it, ``"float32"`` turns it off
+    ``"auto"`` picks bfloat16 where :func:`coursekit.config.has_fast_bfloat16` says the
+    device computes it natively (CUDA with bfloat16, AVX-512 or ARM SVE CPUs with oneDNN),
+    else float32. ``"bfloat16"`` forces it, ``"float32"`` turns it off
     (use it if bfloat16 turns out slower on your CPU).
 
     Parameters
@@ -177,12 +176,7 @@ def autocast_dtype(device: torch.device | str, precision: Precision = "auto") ->
         return None
     if precision == "bfloat16":
         return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
-        return None
-    capability = torch.backends.cpu.get_cpu_capability()
-    return torch.bfloat16 if capability.startswith(("AVX512", "SVE")) else None
+    return torch.bfloat16 if config.has_fast_bfloat16(device) else None
 
 
 def _episode_step(device_type: str, dtype: torch.dtype | None):

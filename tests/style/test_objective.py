@@ -5,7 +5,7 @@ import torch
 
 from coursekit.models.vgg import VGG19_LAYERS, vgg19_features
 from coursekit.style.costs import content_cost, gram_matrix, gram_style_cost, total_variation
-from coursekit.style.objective import StageObjective, _Tap, normalized_gram
+from coursekit.style.objective import StageObjective, _Bfloat16Conv, _Tap, normalized_gram
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
 
@@ -151,3 +151,25 @@ def test_stage_objective_runs_the_network_only_to_its_deepest_cost():
     total, _ = objective(x)
     total.backward()
     assert calls == [] and x.grad.abs().sum() > 0
+
+
+def test_stage_objective_in_bfloat16_is_close_to_float32_and_switches_back(net):
+    objective = StageObjective(net, _img(1), _img(2), "relu2_1", {"relu1_1": 0.3, "relu2_1": 0.7}, 3.0, 7.0, 0.5)
+
+    def evaluate():
+        x = _img(3).requires_grad_(True)
+        total, _ = objective(x)
+        total.backward()
+        return total.item(), x.grad
+
+    j32, g32 = evaluate()
+    objective.bfloat16 = True
+    j16, g16 = evaluate()
+    assert j16 != j32 and j16 == pytest.approx(j32, rel=2e-2)  # rounded, not another function
+    assert torch.nn.functional.cosine_similarity(g16.flatten(), g32.flatten(), dim=0) > 0.98
+    convs = [m for m in objective._body_bf16 if isinstance(m, _Bfloat16Conv)]  # conv1_1, conv1_2, conv2_1
+    assert len(convs) == 3 and all(m.conv.weight.dtype == torch.bfloat16 for m in convs)
+    assert all(p.dtype == torch.float32 for p in net.parameters())  # a rounded copy: the network is untouched
+    objective.bfloat16 = False
+    j, g = evaluate()
+    assert j == j32 and torch.equal(g, g32)

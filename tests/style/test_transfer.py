@@ -163,7 +163,7 @@ def _stage(objective, budget=30):
 
     x = torch.full((3, 4, 4), 0.5).requires_grad_(True)
     history = TransferHistory()
-    _run_stage(x, objective, "lbfgs", None, budget, 4, history, 0, 0.0, None, tqdm(disable=True), 0.0)
+    _run_stage(x, objective, "lbfgs", None, budget, 4, history, 0, 0.0, None, 0, tqdm(disable=True), 0.0)
     return x.detach(), history
 
 
@@ -313,6 +313,10 @@ def test_bad_inputs(net):
         _run(net, progress=1)
     with pytest.raises(ValueError, match="snapshot_every must be an int >= 0, got -1"):
         _run(net, snapshot_every=-1)
+    with pytest.raises(ValueError, match="bfloat16_evaluations must be an int >= 0, got -1"):
+        _run(net, bfloat16_evaluations=-1)
+    with pytest.raises(TypeError, match="bfloat16_evaluations must be an int"):
+        _run(net, bfloat16_evaluations=2.5)
     with pytest.raises(TypeError, match="extractor must be a FeatureExtractor, got Linear"):
         _run(torch.nn.Linear(2, 2))
 
@@ -328,3 +332,29 @@ def test_default_content_layer_follows_the_weights(net):
             _run(net, content_layer=None)
     finally:
         net.is_pretrained = False
+
+
+def test_bfloat16_evaluations_come_first_and_in_the_last_stage_only(net):
+    _, hist = _run(net, schedule=[(16, 5), (24, 12)], bfloat16_evaluations=4, rtol=0.0)
+    assert hist.size == [16] * 5 + [24] * 12
+    assert hist.bfloat16 == [False] * 5 + [True] * 4 + [False] * 8
+
+
+def test_mixed_precision_target_and_result_count_float32_evaluations_only(net):
+    # a target every evaluation meets: the run stops at the first float32 evaluation, not before
+    _, hist = _run(net, bfloat16_evaluations=3, target_cost=1e9)
+    assert hist.bfloat16 == [True, True, True, False]
+    # the returned image is the best float32 evaluation's: J of it, evaluated afresh, is their minimum
+    image, hist = _run(net, bfloat16_evaluations=5, rtol=0.0)
+    assert hist.bfloat16 == [True] * 5 + [False] * 7
+    _, again = _run(net, init=image, schedule=[(16, 1)], optimizer="gd")
+    float32 = [j for j, b in zip(hist.total, hist.bfloat16, strict=True) if not b]
+    assert again.total[0] == pytest.approx(min(float32), rel=1e-5)
+    # a budget that ends before the switch: every evaluation (and so the result) is bfloat16's
+    _, hist = _run(net, schedule=[(16, 4)], bfloat16_evaluations=10)
+    assert hist.bfloat16 == [True] * 4
+
+
+def test_float32_runs_say_so_in_the_history(net):
+    _, hist = _run(net, schedule=[(16, 3)])
+    assert hist.bfloat16 == [False] * 3
