@@ -387,7 +387,8 @@ def _record(history, size, start, bar, total, parts, bfloat16):
     history.seconds.append(time.perf_counter() - start)
     history.bfloat16.append(bfloat16)
     bar.update(1)
-    bar.set_postfix(J=f"{history.total[-1]:.4g}", size=size, refresh=False)
+    bar.set_postfix(J=f"{history.total[-1]:.4g}", size=size, precision="bfloat16" if bfloat16 else "float32",
+                    refresh=False)
 
 
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
