@@ -26,7 +26,10 @@ by tens of percent from one minute to the next. The images side by side go to ``
 Tests never run this.
 
     python benchmarks/style_transfer.py [--size 256] [--steps 300] [--threads N] [--bfloat16 80] [--repeat 2]
-                                        [--png PATH]
+                                        [--keep-freed-memory] [--png PATH]
+
+``--keep-freed-memory`` lets glibc keep freed memory for reuse (``config.keep_freed_memory``), for
+both loops: both get faster, the tutorial's (default memory layout, more allocations) more.
 """
 
 from __future__ import annotations
@@ -304,13 +307,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--bfloat16", type=int, default=80, help="bfloat16 evaluations of the mixed-precision run (0: none)")
     p.add_argument("--repeat", type=int, default=2, help="rounds; each side's fastest time counts")
+    p.add_argument("--keep-freed-memory", action="store_true",
+                   help="config.keep_freed_memory() first, for both loops (default: malloc as a user has it)")
     p.add_argument("--png", type=Path, default=Path(__file__).parent / "out" / "style_transfer.png")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    # for both loops: large freed tensors stay in the heap instead of being page-faulted in again
-    print("glibc keeps freed memory for reuse (config.keep_freed_memory):", keep_freed_memory())
+    if a.keep_freed_memory:  # for both loops: freed tensors stay in the heap, not page-faulted in again
+        print("glibc keeps freed memory for reuse (config.keep_freed_memory):", keep_freed_memory())
     n_bfloat16 = a.bfloat16
     if n_bfloat16 and not has_fast_bfloat16("cpu"):
         print("this CPU has no native bfloat16 (config.has_fast_bfloat16): no mixed-precision run")

@@ -259,7 +259,7 @@ def transfer_style(
         Mixed precision where the time goes, at the last (largest) stage: its first this many
         evaluations run the convolutions in bfloat16 (``StageObjective.bfloat16``), the rest in
         float32, and the optimiser keeps its memory across the switch. A bfloat16 evaluation
-        takes about half the time on hardware that computes bfloat16 natively
+        takes 0.55–0.9 of the time of a float32 one on hardware that computes bfloat16 natively
         (:func:`coursekit.config.has_fast_bfloat16`; elsewhere it is slower: leave this at 0),
         and its J and gradient are approximate: good for the long descent, not for the last
         digits. The stage's result is then its lowest-J *float32* evaluation (its lowest
