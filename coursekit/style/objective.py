@@ -24,7 +24,7 @@ the time of a float32 evaluation (256 px, one thread) where the hardware compute
 (:func:`coursekit.config.has_fast_bfloat16`), but J is then approximate (about 1e-4 relative)
 and so is its gradient (a few percent): good enough to make progress far from the minimum, not to
 find it. ``transfer_style(bfloat16_evaluations=...)`` uses it for the first evaluations of
-each stage.
+its last stage.
 """
 
 from __future__ import annotations
