@@ -405,11 +405,11 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
         opt.zero_grad()
         bfloat16 = state["done"] < n_bfloat16
         if n_bfloat16:  # mixed precision: StageObjective.bfloat16
-            if objective.bfloat16 and not bfloat16:  # the switch to float32: J's values change
-                # a little, so the best so far and the stall check start again (the L-BFGS
-                # memory, pairs of steps and gradient changes, stays useful)
-                state.update(best=float("inf"), checked=None, next=state["done"] + 10)
             objective.bfloat16 = bfloat16
+            if state["done"] == n_bfloat16:  # the switch to float32: J's values change a little,
+                # so the best so far and the stall check start again (the L-BFGS memory, pairs of
+                # steps and gradient changes, stays useful)
+                state.update(best=float("inf"), checked=None, next=state["done"] + 10)
         image = _in_range(x)
         total, parts = objective(image)
         value = state["last"] = total.item()
