@@ -19,7 +19,7 @@ things make it more than twice as fast per evaluation on a CPU:
   deepest layer with a cost.
 
 With ``objective.bfloat16 = True`` the convolutions run in bfloat16 (inputs and weights rounded
-to 8 significant bits, products summed in float32), everything else in float32: 0.55–0.9 of
+to 8 significant bits, products summed in float32), everything else in float32: 0.5–0.9 of
 the time of a float32 evaluation (256 px, one thread) where the hardware computes bfloat16 natively
 (:func:`coursekit.config.has_fast_bfloat16`), but J is then approximate (about 1e-4 relative)
 and so is its gradient (a few percent): good enough to make progress far from the minimum, not to

@@ -259,12 +259,14 @@ def transfer_style(
         Mixed precision where the time goes, at the last (largest) stage: its first this many
         evaluations run the convolutions in bfloat16 (``StageObjective.bfloat16``), the rest in
         float32, and the optimiser keeps its memory across the switch. A bfloat16 evaluation
-        takes 0.55–0.9 of the time of a float32 one on hardware that computes bfloat16 natively
+        takes 0.5–0.9 of the time of a float32 one on hardware that computes bfloat16 natively
         (:func:`coursekit.config.has_fast_bfloat16`; elsewhere it is slower: leave this at 0),
         and its J and gradient are approximate: good for the long descent, not for the last
         digits. The stage's result is then its lowest-J *float32* evaluation (its lowest
-        bfloat16 one if the budget ends before the switch). ``benchmarks/style_transfer.py``
-        measures what it buys.
+        bfloat16 one if the budget ends before the switch). With a ``target_cost``, the switch
+        comes sooner if a bfloat16 J comes within 0.1% of the target (a bfloat16 J is about
+        1e-4 off, relative), so that float32 evaluations take the last steps and decide the stop.
+        ``benchmarks/style_transfer.py`` measures what it buys.
     progress : bool
         Show a tqdm bar.
     generator : torch.Generator, optional
@@ -371,6 +373,10 @@ class _Restart(Exception):  # raised by the closure: an L-BFGS step made J much 
 _RESTART_RISE = 1.05
 _RESTART_AFTER = 10
 
+# mixed precision with a target_cost: a bfloat16 J within this share of the target ends the
+# bfloat16 evaluations early (a bfloat16 J is about 1e-4 off, relative: float32 decides the stop)
+_BFLOAT16_NEAR_TARGET = 1e-3
+
 
 def _in_range(x: torch.Tensor) -> torch.Tensor:
     """clamp(x, 0, 1) with the gradient passed straight through. With the clamp's own gradient
@@ -394,7 +400,7 @@ def _record(history, size, start, bar, total, parts, bfloat16):
 def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_every, rtol, target,
                n_bfloat16, bar, start):
     state = {"done": 0, "best": float("inf"), "image": None, "scale": None, "checked": None, "next": 10,
-             "run_start": 0, "last": None, "stall_restarted": False}
+             "run_start": 0, "last": None, "stall_restarted": False, "bfloat16_until": n_bfloat16}
 
     def closure():
         if state["done"] >= budget:
@@ -403,10 +409,10 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
                 and state["last"] > _RESTART_RISE * state["best"]):
             raise _Restart
         opt.zero_grad()
-        bfloat16 = state["done"] < n_bfloat16
+        bfloat16 = state["done"] < state["bfloat16_until"]
         if n_bfloat16:  # mixed precision: StageObjective.bfloat16
             objective.bfloat16 = bfloat16
-            if state["done"] == n_bfloat16:  # the switch to float32: J's values change a little,
+            if state["done"] == state["bfloat16_until"]:  # the switch to float32: J's values change a little,
                 # so the best so far and the stall check start again (the L-BFGS memory, pairs of
                 # steps and gradient changes, stays useful)
                 state.update(best=float("inf"), checked=None, next=state["done"] + 10)
@@ -425,6 +431,8 @@ def _run_stage(x, objective, optimizer, lr, budget, size, history, snapshot_ever
             state["best"], state["image"] = value, image.detach().clone()
         if target is not None and value <= target and not bfloat16:
             raise _StageDone
+        if bfloat16 and target is not None and value <= target + _BFLOAT16_NEAR_TARGET * abs(target):
+            state["bfloat16_until"] = state["done"]  # near the target: float32 from the next evaluation
         if state["done"] >= state["next"]:  # every 10 evaluations: has J stalled?
             stalled = state["checked"] is not None and state["checked"] - state["best"] <= rtol * abs(state["checked"])
             state["checked"], state["next"] = state["best"], state["done"] + 10

@@ -341,9 +341,10 @@ def test_bfloat16_evaluations_come_first_and_in_the_last_stage_only(net):
 
 
 def test_mixed_precision_target_and_result_count_float32_evaluations_only(net):
-    # a target every evaluation meets: the run stops at the first float32 evaluation, not before
+    # a target every evaluation meets: the first bfloat16 J is near it, so the next evaluation is
+    # float32's, and the run stops there, not before
     _, hist = _run(net, bfloat16_evaluations=3, target_cost=1e9)
-    assert hist.bfloat16 == [True, True, True, False]
+    assert hist.bfloat16 == [True, False]
     # the returned image is the best float32 evaluation's: J of it, evaluated afresh, is their minimum
     image, hist = _run(net, bfloat16_evaluations=5, rtol=0.0)
     assert hist.bfloat16 == [True] * 5 + [False] * 7
@@ -353,6 +354,27 @@ def test_mixed_precision_target_and_result_count_float32_evaluations_only(net):
     # a budget that ends before the switch: every evaluation (and so the result) is bfloat16's
     _, hist = _run(net, schedule=[(16, 4)], bfloat16_evaluations=10)
     assert hist.bfloat16 == [True] * 4
+
+
+def test_mixed_precision_switches_to_float32_when_a_bfloat16_j_nears_the_target(net):
+    _, free = _run(net, bfloat16_evaluations=12, rtol=0.0)  # every evaluation bfloat16, no target
+    assert free.bfloat16 == [True] * 12
+    j = free.total
+    # the first evaluation with J below half the first; a target 0.05% under it: J[k] is within
+    # 0.1% of it, and every J before is not
+    k = next(i for i, v in enumerate(j) if v < 0.5 * j[0])
+    target = j[k] / 1.0005
+    assert 2 <= k <= 9 and min(j[:k]) > 1.001 * target
+    _, hist = _run(net, bfloat16_evaluations=12, rtol=0.0, target_cost=target)
+    assert hist.total[: k + 1] == j[: k + 1]  # the same run up to there
+    assert hist.bfloat16 == [True] * (k + 1) + [False] * (len(hist) - k - 1) and len(hist) > k + 1
+    # it stopped at the first float32 J that meets the target, or ran to the end of its budget
+    float32 = hist.total[k + 1:]
+    assert all(v > target for v in float32[:-1])
+    assert float32[-1] <= target or len(hist) == 12
+    # without a target the switch comes after bfloat16_evaluations, J near it or not
+    _, hist = _run(net, bfloat16_evaluations=k + 3, rtol=0.0)
+    assert hist.bfloat16 == [True] * (k + 3) + [False] * (12 - k - 3)
 
 
 def test_float32_runs_say_so_in_the_history(net):
