@@ -158,7 +158,7 @@ def glyph_tensor(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def augmented_embedding(
-    embed: Callable[[torch.Tensor], torch.Tensor], *, n_views: int = 8, strength: float = 0.5,
+    embed: Callable[[torch.Tensor], torch.Tensor], *, n_views: int = 8, strength: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """Test-time augmentation: ``x ↦ (1/(V+1)) (f(x) + Σ_v f(warp_v(x)))`` with ``V = n_views`` warps.
@@ -174,7 +174,11 @@ def augmented_embedding(
     n_views : int
         Extra warped views (0 gives back ``f``'s values).
     strength : float
-        See :func:`random_affine`.
+        See :func:`random_affine`. The default 1.0 draws the views from the warps the Omniglot
+        encoder is trained on. Checked on a validation split, not on the official runs (a
+        Conv4 trained 5 minutes on ``small1``, 2,000 within-alphabet 20-way 1-shot episodes of
+        ``small2``, 8 views, mean of 3 warp seeds): 86.2% with no views; 87.2, 87.8, 88.1, 88.1,
+        88.1, 87.8% at strength 0.25, 0.5, 0.75, 1.0, 1.25, 1.5.
     generator : torch.Generator, optional
         Its current state fixes the warps; None takes torch's default generator's state.
 

@@ -83,6 +83,10 @@ def test_augmented_embedding_is_mean_of_views_and_deterministic():
     assert torch.equal(augmented_embedding(f, n_views=0)(x), f(x))
     torch.manual_seed(4)  # None: a snapshot of torch's default generator
     assert torch.allclose(augmented_embedding(f, n_views=3, strength=0.5)(x), ref)
+    g = torch.Generator().manual_seed(4)  # the default strength is the training warps' 1.0
+    ref1 = (f(x) + sum(f(random_affine(x, g)) for _ in range(3))) / 4
+    assert torch.allclose(augmented_embedding(f, n_views=3, generator=torch.Generator().manual_seed(4))(x), ref1)
+    assert not torch.allclose(ref1, ref)
 
 
 def test_bad_inputs():
