@@ -15,7 +15,7 @@ than float32 in the default layout; the loss stays float32. On a CPU the number 
 chosen by timing episodes, and timed again as training goes on (``fit(threads="auto")``): on a machine shared
 with other programs one thread does more episodes per second than two. A process setting
 matters as much: :func:`coursekit.config.keep_freed_memory`, which notebook 01 calls before
-training, ends the ~18,000 page faults of every episode (76–79 ms → 59–63 ms here); it is not
+training, ends the page faults of every episode (its docstring has the numbers); it is not
 called from here because it changes the whole process. Weights are cached with
 :mod:`coursekit.cache`.
 """
